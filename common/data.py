@@ -1,0 +1,495 @@
+"""Datasets: where they download from, their checksums, and parsers that check what they read.
+
+Two ways in, both ending in the same parsers:
+- the download cache (`datasets/` in the repository, or $COURSE_DATA_DIR): files are
+  fetched once, verified against their SHA-256, and written atomically;
+- `--data-dir DIR`: the user's own copy of the files as distributed, checked by
+  structure (magic numbers, counts, shapes) since re-compressed copies are common.
+
+Every problem a user can cause raises DataError: a SystemExit whose message is one
+line naming the file and what to do, so an uncaught one ends the script with exit
+status 1 and no traceback, like argparse's own errors.
+Downloaded data is never unpickled (CIFAR-10 comes in its binary version) and
+archives are extracted only after every member is checked to stay inside the target.
+
+Importing this module does not import TensorFlow or touch the network.
+"""
+
+import dataclasses
+import gzip
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CACHE_ENV = "COURSE_DATA_DIR"
+IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
+IDX_LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
+
+
+class DataError(SystemExit):
+    """A data problem the user can fix; the message says which file and what to do."""
+
+    def __init__(self, message):
+        super().__init__(f"error: {message}")
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteFile:
+    filename: str
+    sha256: str
+    urls: tuple
+    size: int = 0  # bytes, for the progress display; 0 when unknown
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    files: tuple
+    homepage: str
+    data_dir_hint: str  # what `--data-dir DIR` must contain
+
+
+def _mnist_like(name, title, homepage, mirrors, files):
+    remote = tuple(
+        RemoteFile(filename, sha256, tuple(m + filename for m in mirrors), size)
+        for filename, sha256, size in files
+    )
+    hint = "the four IDX files " + ", ".join(f for f, _, _ in files)
+    return Dataset(name, title, remote, homepage, hint)
+
+
+REGISTRY = {
+    "mnist": _mnist_like(
+        "mnist", "MNIST handwritten digits (60,000 train / 10,000 test, 28x28 grey)",
+        "http://yann.lecun.com/exdb/mnist/",
+        ("https://storage.googleapis.com/cvdf-datasets/mnist/",),
+        (
+            ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
+            ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
+            ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
+            ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
+        ),
+    ),
+    "fashion_mnist": _mnist_like(
+        "fashion_mnist", "Fashion-MNIST clothing images (60,000 train / 10,000 test, 28x28 grey)",
+        "https://github.com/zalandoresearch/fashion-mnist",
+        (
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+        ),
+        (
+            ("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
+            ("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
+            ("t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
+            ("t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
+        ),
+    ),
+    "cifar10": Dataset(
+        "cifar10", "CIFAR-10 (50,000 train / 10,000 test, 32x32 colour), binary version",
+        (
+            RemoteFile(
+                "cifar-10-binary.tar.gz",
+                "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+                ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",),
+                170052171,
+            ),
+        ),
+        "https://www.cs.toronto.edu/~kriz/cifar.html",
+        "the folder cifar-10-batches-bin/ (data_batch_1.bin ... data_batch_5.bin, test_batch.bin)",
+    ),
+    "iris": Dataset(
+        "iris", "Fisher's Iris flowers (150 examples, 4 measurements, 3 species); bundled, no download",
+        (
+            RemoteFile(
+                "iris.data",
+                "6f608b71a7317216319b4d27b4d9bc84e6abd734eda7872b71a458569e2656c0",
+                ("https://archive.ics.uci.edu/ml/machine-learning-databases/iris/iris.data",),
+                4551,
+            ),
+        ),
+        "https://archive.ics.uci.edu/dataset/53/iris",
+        "the file iris.data (UCI layout: 4 numbers and a species name per line)",
+    ),
+}
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IRIS_CLASSES = ("Iris-setosa", "Iris-versicolor", "Iris-virginica")
+BUNDLED_DIR = Path(__file__).resolve().parent  # iris.data ships with the code
+
+
+# --- The download cache ---------------------------------------------------------
+
+def cache_dir():
+    """The download cache: $COURSE_DATA_DIR if set, else `datasets/` in the repository."""
+    return Path(os.environ.get(CACHE_ENV) or REPO_ROOT / "datasets")
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(remote, dest, progress=True):
+    """Downloads `remote` (a RemoteFile) to `dest`, trying each mirror in turn.
+
+    The bytes go to a temporary file beside `dest` and are renamed into place only
+    after the SHA-256 matches, so an interrupted download never looks complete.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for url in remote.urls:
+        fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                digest = _fetch(url, out, remote.size, progress)
+            if digest != remote.sha256:
+                raise DataError(
+                    f"checksum mismatch for {url}: expected sha256 {remote.sha256}, got {digest}; "
+                    "the download was corrupted or changed upstream: run again, or download the "
+                    "file yourself and pass --data-dir DIR"
+                )
+            os.replace(tmp, dest)
+            return dest
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            failures.append(f"{url} ({getattr(e, 'reason', None) or e})")
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise DataError(
+        f"could not download {dest.name}: tried {'; '.join(failures)}. Check your internet "
+        "connection or proxy, or download the files on another machine and pass --data-dir DIR "
+        "(see datasets/README.md)"
+    )
+
+
+def _fetch(url, out, size, progress):
+    """Streams url into the open file `out`; returns the SHA-256 of the bytes."""
+    digest = hashlib.sha256()
+    done, shown = 0, -1
+    with urllib.request.urlopen(url, timeout=60) as response:
+        total = int(response.headers.get("Content-Length") or 0) or size
+        if progress:
+            print(f"Downloading {url}", file=sys.stderr)
+        for block in iter(lambda: response.read(1 << 16), b""):
+            out.write(block)
+            digest.update(block)
+            done += len(block)
+            percent = int(100 * done / total) if total else -1
+            if progress and total and percent // 10 != shown // 10:
+                print(f"\r  {percent:3d}%  {done / 1e6:.1f} / {total / 1e6:.1f} MB", end="", file=sys.stderr)
+                shown = percent
+    if progress and total:
+        print(file=sys.stderr)
+    return digest.hexdigest()
+
+
+def fetch(name, progress=True):
+    """Makes sure every file of dataset `name` is in the cache; returns its folder.
+
+    A file already in the cache is trusted (it was verified when it was downloaded);
+    the parsers still check its structure, and their errors say to delete it.
+    """
+    dataset = REGISTRY[name]
+    folder = cache_dir() / name
+    for remote in dataset.files:
+        path = folder / remote.filename
+        if not path.exists():
+            download(remote, path, progress=progress)
+    return folder
+
+
+def status(name):
+    """('cached', folder) when every file is in the cache, else ('missing', [file names])."""
+    dataset = REGISTRY[name]
+    folder = cache_dir() / name
+    missing = [r.filename for r in dataset.files if not (folder / r.filename).exists()]
+    return ("missing", missing) if missing else ("cached", folder)
+
+
+def _user_dir(data_dir, dataset):
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(
+            f"--data-dir {data_dir} does not exist or is not a folder; it should hold "
+            f"{REGISTRY[dataset].data_dir_hint}"
+        )
+    return data_dir
+
+
+# --- MNIST and Fashion-MNIST: IDX files -----------------------------------------
+
+def read_idx(path, expected_magic, fix="replace it with a complete copy"):
+    """Reads an IDX file (optionally .gz) into a uint8 array, checking magic number and size."""
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path} is truncated or corrupt ({e}); {fix}") from None
+    if len(raw) < 8:
+        raise DataError(f"{path} is too short to be an IDX file ({len(raw)} bytes); {fix}")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != expected_magic:
+        kind = "images" if expected_magic == IDX_IMAGES_MAGIC else "labels"
+        raise DataError(
+            f"{path} has magic number {magic:#010x}, expected {expected_magic:#010x} for IDX {kind}; "
+            f"is it the right file? {fix}"
+        )
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    dims = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(dims))
+    if len(raw) != expected:
+        raise DataError(
+            f"{path} holds {len(raw)} bytes but its header promises {expected} (shape {dims}); "
+            f"the file is truncated or damaged: {fix}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def load_mnist(data_dir=None, name="mnist"):
+    """Returns (x_train, y_train), (x_test, y_test) as uint8 arrays, images (N, 28, 28).
+
+    `name` is "mnist" or "fashion_mnist" (same file layout).
+    """
+    dataset = REGISTRY[name]
+    if data_dir is not None:
+        folder = _user_dir(data_dir, name)
+        fix = "replace it with a complete copy"
+    else:
+        folder = fetch(name)
+        fix = "delete it so that the next run downloads it again"
+    arrays = []
+    for remote in dataset.files:
+        path = folder / remote.filename
+        if not path.exists() and (folder / remote.filename[:-3]).exists():
+            path = folder / remote.filename[:-3]  # already gunzipped by the user
+        if not path.exists():
+            raise DataError(f"--data-dir {folder} lacks {remote.filename}; it should hold {dataset.data_dir_hint}")
+        magic = IDX_IMAGES_MAGIC if "images" in remote.filename else IDX_LABELS_MAGIC
+        arrays.append((path, read_idx(path, magic, fix)))
+    (p_xtr, x_train), (p_ytr, y_train), (p_xte, x_test), (p_yte, y_test) = arrays
+    for (p_x, x), (p_y, y) in (((p_xtr, x_train), (p_ytr, y_train)), ((p_xte, x_test), (p_yte, y_test))):
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise DataError(f"{p_x} holds images of shape {x.shape[1:]}, expected (28, 28); {fix}")
+        if len(x) != len(y):
+            raise DataError(f"{p_x} has {len(x)} images but {p_y} has {len(y)} labels; {fix}")
+        if y.size and y.max() > 9:
+            raise DataError(f"{p_y} has label {y.max()}, expected 0..9; {fix}")
+    return (dark_background(x_train, p_xtr), y_train), (dark_background(x_test, p_xte), y_test)
+
+
+def dark_background(images, path):
+    """Returns images with MNIST's convention, background 0 and ink 255, inverting if needed.
+
+    Some copies in circulation store 255 - pixel (white paper, dark ink). Models
+    learn from either, but the README's numbers and learning rates assume the original
+    convention, so such a copy is flipped back with a warning that names the file.
+    """
+    border = np.concatenate([images[:, 0, :], images[:, -1, :], images[:, :, 0], images[:, :, -1]], axis=1)
+    if images.size and border.mean() > 127:
+        print(
+            f"warning: {path} stores inverted pixels (light background, mean border value "
+            f"{border.mean():.0f} of 255); using 255 - pixel, as in the original MNIST files",
+            file=sys.stderr,
+        )
+        return 255 - images
+    return images
+
+
+# --- CIFAR-10: binary version ---------------------------------------------------
+
+CIFAR10_RECORD = 1 + 32 * 32 * 3  # one label byte, then 1024 red, 1024 green, 1024 blue
+CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
+CIFAR10_TEST_FILE = "test_batch.bin"
+
+
+def read_cifar10_batch(path, fix="replace it with a complete copy"):
+    """Reads one binary CIFAR-10 batch: returns images (N, 32, 32, 3) uint8 and labels (N,)."""
+    path = Path(path)
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size == 0 or raw.size % CIFAR10_RECORD:
+        raise DataError(
+            f"{path} holds {raw.size} bytes, not a whole number of {CIFAR10_RECORD}-byte records; "
+            f"the file is truncated or is not a CIFAR-10 binary batch: {fix}"
+        )
+    records = raw.reshape(-1, CIFAR10_RECORD)
+    labels = records[:, 0].copy()
+    if labels.max() > 9:
+        raise DataError(f"{path} has label {labels.max()}, expected 0..9; is it a CIFAR-10 binary batch? {fix}")
+    images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(images), labels
+
+
+def load_cifar10(data_dir=None):
+    """Returns (x_train, y_train), (x_test, y_test), class_names; images (N, 32, 32, 3) uint8."""
+    if data_dir is not None:
+        folder = _user_dir(data_dir, "cifar10")
+        if (folder / "cifar-10-batches-bin").is_dir():
+            folder = folder / "cifar-10-batches-bin"
+        fix = "replace it with a complete copy"
+    else:
+        cache = fetch("cifar10")
+        folder = cache / "cifar-10-batches-bin"
+        if not folder.is_dir():
+            safe_extract(cache / "cifar-10-binary.tar.gz", cache)
+        fix = "delete the folder cifar-10-batches-bin/ in the cache so that the next run extracts it again"
+    for filename in CIFAR10_TRAIN_FILES + (CIFAR10_TEST_FILE,):
+        if not (folder / filename).exists():
+            raise DataError(f"{folder} lacks {filename}; it should be {REGISTRY['cifar10'].data_dir_hint}")
+    train = [read_cifar10_batch(folder / f, fix) for f in CIFAR10_TRAIN_FILES]
+    x_train = np.concatenate([x for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    x_test, y_test = read_cifar10_batch(folder / CIFAR10_TEST_FILE, fix)
+    class_names = CIFAR10_CLASSES
+    meta = folder / "batches.meta.txt"
+    if meta.exists():
+        names = tuple(line.strip() for line in meta.read_text().splitlines() if line.strip())
+        if len(names) == 10:
+            class_names = names
+    return (x_train, y_train), (x_test, y_test), class_names
+
+
+def safe_extract(archive, dest):
+    """Extracts a tar archive into dest, refusing members that would land outside it."""
+    archive, dest = Path(archive), Path(dest)
+    root = dest.resolve()
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for member in members:
+                target = (root / member.name).resolve()
+                if not (member.isfile() or member.isdir()) or not target.is_relative_to(root):
+                    raise DataError(
+                        f"{archive} contains an unsafe entry {member.name!r} (a link, a device, or a "
+                        "path outside the target folder); delete the archive and download it again"
+                    )
+            # Extract into a temporary folder first, so a failure leaves nothing half-done.
+            with tempfile.TemporaryDirectory(dir=dest) as tmp:
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(tmp, members=members, filter="data")
+                else:
+                    tar.extractall(tmp, members=members)
+                for entry in Path(tmp).iterdir():
+                    if not (dest / entry.name).exists():
+                        shutil.move(str(entry), dest / entry.name)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+        raise DataError(f"{archive} is truncated or corrupt ({e}); delete it and run again to download it anew") from None
+
+
+# --- Iris: a bundled CSV ----------------------------------------------------------
+
+def load_iris(path=None):
+    """Returns features (150, 4) float32, labels (150,) int64 and the class names.
+
+    The file ships with the code (Iris is tiny and public domain), so this works offline.
+    """
+    remote = REGISTRY["iris"].files[0]
+    path = Path(path) if path is not None else BUNDLED_DIR / remote.filename
+    if not path.exists():
+        raise DataError(f"{path} does not exist; it should be {REGISTRY['iris'].data_dir_hint}")
+    if path.parent == BUNDLED_DIR and sha256_of(path) != remote.sha256:
+        raise DataError(f"{path} does not match its checksum; restore it with `git checkout -- {path.name}`")
+    features, labels = [], []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split(",")
+        if len(fields) != 5 or fields[4] not in IRIS_CLASSES:
+            raise DataError(f"{path} line {number}: expected 4 numbers and a species name, got {line!r}")
+        features.append([float(v) for v in fields[:4]])
+        labels.append(IRIS_CLASSES.index(fields[4]))
+    return np.array(features, dtype=np.float32), np.array(labels, dtype=np.int64), IRIS_CLASSES
+
+
+# --- Image folders: one sub-folder per class ------------------------------------
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+
+
+def list_image_folder(directory):
+    """Returns (paths, labels, class_names) for a folder with one sub-folder per class."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(f"image folder {directory} does not exist; it should hold one sub-folder of images per class")
+    class_dirs = sorted(d for d in directory.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if len(class_dirs) < 2:
+        raise DataError(
+            f"image folder {directory} has {len(class_dirs)} class sub-folder(s); a classifier needs "
+            "at least two (one sub-folder of images per class)"
+        )
+    paths, labels = [], []
+    for label, class_dir in enumerate(class_dirs):
+        files = sorted(p for p in class_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise DataError(
+                f"class folder {class_dir} has no images ({', '.join(IMAGE_SUFFIXES)}); add some or remove the folder"
+            )
+        paths += files
+        labels += [label] * len(files)
+    return paths, np.array(labels, dtype=np.int64), tuple(d.name for d in class_dirs)
+
+
+def load_images(paths, size):
+    """Decodes images to uint8 arrays of shape (size, size, 3), skipping unreadable files.
+
+    Returns (images, kept) where `kept` indexes the paths that decoded. A file that is
+    not an image is skipped with a warning naming it.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    images, kept = [], []
+    for i, path in enumerate(paths):
+        try:
+            with Image.open(path) as image:
+                image = image.convert("RGB").resize((size, size), Image.BILINEAR)
+                images.append(np.asarray(image, dtype=np.uint8))
+            kept.append(i)
+        except (UnidentifiedImageError, OSError, ValueError) as e:
+            print(f"warning: skipping {path}: not a readable image ({e})", file=sys.stderr)
+    if not images:
+        raise DataError(f"none of the {len(paths)} files could be read as an image")
+    return np.stack(images), np.array(kept, dtype=np.int64)
+
+
+# --- tf.data pipeline -----------------------------------------------------------
+
+def make_pipeline(x, y=None, *, batch_size, shuffle=False, seed=None, augment=None, cache=True, drop_remainder=False):
+    """A tf.data pipeline over in-memory arrays: cache, shuffle, batch, augment, prefetch.
+
+    `augment` (optional) maps a batch (x, y) to (x, y) and runs after batching, where
+    vectorised ops are fastest. Shuffling reshuffles every epoch.
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if augment is not None:
+        ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,89 @@
+"""Tiny stand-in datasets, written in the exact on-disk formats the real ones use.
+
+The images are learnable on purpose (class k is a bright bar at a place of its own,
+plus noise), so a smoke run's loss visibly falls and a test can check that it did.
+"""
+
+import gzip
+import io
+import tarfile
+
+import numpy as np
+
+from common import data
+
+
+def digit_images(labels, rng, size=28):
+    """uint8 images (N, size, size): class k lights up row band k and column band k."""
+    images = rng.integers(0, 40, size=(len(labels), size, size), dtype=np.uint8)
+    for i, k in enumerate(labels):
+        row = 2 + 2 * int(k)
+        images[i, row:row + 2, 4:size - 4] = 255
+        images[i, 4:size - 4, row:row + 2] = 200
+    return images
+
+
+def idx_bytes(array, magic):
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_mnist(folder, n_train=600, n_test=200, seed=0, gz=True):
+    """Writes the four MNIST IDX files into folder; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    y_train = rng.integers(0, 10, n_train).astype(np.uint8)
+    y_test = rng.integers(0, 10, n_test).astype(np.uint8)
+    arrays = {
+        "train-images-idx3-ubyte": (digit_images(y_train, rng), data.IDX_IMAGES_MAGIC),
+        "train-labels-idx1-ubyte": (y_train, data.IDX_LABELS_MAGIC),
+        "t10k-images-idx3-ubyte": (digit_images(y_test, rng), data.IDX_IMAGES_MAGIC),
+        "t10k-labels-idx1-ubyte": (y_test, data.IDX_LABELS_MAGIC),
+    }
+    for name, (array, magic) in arrays.items():
+        raw = idx_bytes(array, magic)
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (folder / name).write_bytes(raw)
+    return folder
+
+
+def cifar_records(n, rng):
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = rng.integers(0, 60, size=(n, 32, 32, 3), dtype=np.uint8)
+    for i, k in enumerate(labels):
+        images[i, 3 * k:3 * k + 3, :, k % 3] = 255  # a coloured bar whose row and colour give the class
+    planes = images.transpose(0, 3, 1, 2).reshape(n, -1)  # the binary format stores R, G, B planes
+    return np.concatenate([labels[:, None], planes], axis=1).astype(np.uint8)
+
+
+def write_cifar10(folder, n_per_batch=100, n_test=100, seed=0):
+    """Writes cifar-10-batches-bin/ (binary version) under folder; returns that sub-folder."""
+    batches = folder / "cifar-10-batches-bin"
+    batches.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name in data.CIFAR10_TRAIN_FILES:
+        cifar_records(n_per_batch, rng).tofile(batches / name)
+    cifar_records(n_test, rng).tofile(batches / data.CIFAR10_TEST_FILE)
+    (batches / "batches.meta.txt").write_text("\n".join(data.CIFAR10_CLASSES) + "\n")
+    return batches
+
+
+def tar_gz(path, members):
+    """Writes a .tar.gz whose members are {name: bytes}."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, payload in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return path
+
+
+def write_cache(cache):
+    """A download cache holding every registered dataset in tiny form (no network needed)."""
+    write_mnist(cache / "mnist", seed=0)
+    write_mnist(cache / "fashion_mnist", seed=1)
+    write_cifar10(cache / "cifar10")
+    (cache / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(b"")  # present, so fetch() skips it
+    return cache

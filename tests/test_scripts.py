@@ -1,0 +1,68 @@
+"""Every week script, run in-process in --smoke mode on tiny generated data.
+
+New scripts are collected automatically. The generic checks apply to all of them;
+EXPECT adds what a user of a particular script would look at.
+"""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted(
+    p for p in REPO.glob("week*/**/*.py") if not p.name.startswith("_") and "homework" not in p.parts
+)
+
+# Per script: scalar tags that must be logged (and whether the first must fall over the run),
+# metric keys with their allowed range, and files the run folder must hold.
+EXPECT = {
+    "mnist_softmax_regression": {
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "test/epoch_loss", "test/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"test_accuracy": (0.3, 1.0), "train_seconds": (0, 120)},
+        "files": ["weights.png"],
+    },
+}
+
+
+def load_script(path):
+    spec = importlib.util.spec_from_file_location(f"script_{path.parent.name}_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scripts_are_collected():
+    assert REPO / "week1/mnist_softmax_regression.py" in SCRIPTS
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[p.relative_to(REPO).as_posix() for p in SCRIPTS])
+def test_smoke_run(path, tmp_path, offline_cache):
+    from common import logs
+
+    module = load_script(path)
+    assert callable(getattr(module, "main", None)), f"{path.name} needs main(argv=None)"
+    run_dir = tmp_path / "run"
+    module.main(["--smoke", "--log-dir", str(run_dir)])
+
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["smoke"] is True and "device" in config
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics and all(math.isfinite(v) for v in metrics.values() if isinstance(v, (int, float)))
+    assert list(run_dir.rglob("events.out.tfevents.*")), "no TensorBoard events written"
+    assert list(run_dir.glob("*.png")), "no figure saved"
+
+    expect = EXPECT.get(path.stem, {})
+    scalars = logs.read_scalars(run_dir)
+    for tag in expect.get("scalars", []):
+        assert tag in scalars, f"missing scalar {tag}; have {sorted(scalars)}"
+    if "falls" in expect:
+        values = [v for _, v in scalars[expect["falls"]]]
+        assert values[-1] < values[0], f"{expect['falls']} did not fall: {values}"
+    for key, (low, high) in expect.get("metrics", {}).items():
+        assert low <= metrics[key] <= high, f"{key}={metrics[key]} outside [{low}, {high}]"
+    for name in expect.get("files", []):
+        assert (run_dir / name).stat().st_size > 0

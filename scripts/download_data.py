@@ -1,0 +1,60 @@
+"""Fetch every registered dataset into the download cache ahead of a class.
+
+요약: 수업 전에 모든 데이터셋을 캐시(datasets/ 또는 $COURSE_DATA_DIR)에 내려받고
+검증합니다. 인터넷이 없는 교실에서는 미리 받아 둔 캐시 폴더를 복사해 쓰면 됩니다.
+
+Run:   python scripts/download_data.py            (all datasets)
+       python scripts/download_data.py --list     (what is registered and what is cached)
+       python scripts/download_data.py --only mnist --only cifar10
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lets `import common` work from any folder
+
+from common import data
+
+LOADERS = {
+    "mnist": lambda: data.load_mnist(name="mnist"),
+    "fashion_mnist": lambda: data.load_mnist(name="fashion_mnist"),
+    "cifar10": data.load_cifar10,  # downloads, extracts safely, and parses every batch
+    "iris": data.load_iris,  # bundled with the code
+}
+
+
+def describe(name):
+    if name == "iris":
+        return "bundled"
+    state, detail = data.status(name)
+    return f"cached in {detail}" if state == "cached" else f"not cached (missing {', '.join(detail)})"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--list", action="store_true", help="list the datasets and their cache state, download nothing")
+    parser.add_argument("--only", action="append", choices=sorted(data.REGISTRY), help="fetch only this dataset (repeatable)")
+    args = parser.parse_args(argv)
+
+    names = args.only or list(data.REGISTRY)
+    print(f"Cache: {data.cache_dir()}  (set ${data.CACHE_ENV} to move it)")
+    if args.list:
+        for name in names:
+            print(f"  {name:14s} {data.REGISTRY[name].title}\n  {'':14s} {describe(name)}")
+        return 0
+
+    failed = []
+    for name in names:
+        try:
+            LOADERS[name]()
+            print(f"ok      {name:14s} {describe(name)}")
+        except data.DataError as e:
+            failed.append(name)
+            print(f"FAILED  {name:14s} {e}")
+    print(f"{len(names) - len(failed)} of {len(names)} datasets ready" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

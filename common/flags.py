@@ -7,16 +7,18 @@ answers in a fraction of a second (TensorFlow takes seconds to import).
 import argparse
 import datetime
 import json
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNS_DIR = REPO_ROOT / "runs"
 
 
-def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42):
+def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42, smoke_epochs=2):
     """Returns an ArgumentParser with the standard flags; scripts add their own.
 
-    The defaults given here are the ones that reproduce the README's numbers.
+    The defaults given here are the ones that reproduce the README's numbers. With
+    --smoke, epochs drops to `smoke_epochs` unless --epochs is given explicitly.
     """
     script = Path(script_file).resolve()
     try:
@@ -26,7 +28,7 @@ def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42)
     parser = argparse.ArgumentParser(
         prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.set_defaults(script=script.stem)
+    parser.set_defaults(script=script.stem, smoke_epochs=smoke_epochs)
     group = parser.add_argument_group("common flags")
     group.add_argument("--epochs", type=int, default=epochs, help="passes over the training data (default: %(default)s)")
     group.add_argument("--batch-size", type=int, default=batch_size, help="examples per gradient step (default: %(default)s)")
@@ -56,6 +58,9 @@ def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42)
 def parse(parser, argv=None):
     """Parses argv, checks the standard flags, creates the run folder, saves config.json."""
     args = parser.parse_args(argv)
+    explicit = sys.argv[1:] if argv is None else argv
+    if args.smoke and not any(a == "--epochs" or a.startswith("--epochs=") for a in explicit):
+        args.epochs = min(args.epochs, args.smoke_epochs)
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")

@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -18,8 +19,6 @@ from common import flags
 
 def tensorboard_callback(log_dir, histograms=False):
     """Keras callback: per-epoch scalars and the model graph; weight histograms if asked."""
-    import keras
-
     return keras.callbacks.TensorBoard(
         log_dir=str(log_dir), histogram_freq=1 if histograms else 0, write_graph=True, update_freq="epoch"
     )
@@ -118,3 +117,54 @@ class Timer:
 
     def seconds(self):
         return time.perf_counter() - self.start
+
+
+class TimeToAccuracy(keras.callbacks.Callback):
+    """Measures how long training takes to first reach `target` accuracy on (x, y).
+
+    Evaluates every `every` training steps and at each epoch's end. Only time spent in
+    training counts: the evaluations themselves are excluded, so models that are
+    evaluated equally often are compared fairly. Logs `epoch_loss` and `epoch_accuracy`
+    under `<log_dir>/test` for TensorBoard. With `stop_at_target`, training stops once
+    the target is reached (used for baselines).
+    """
+
+    def __init__(self, x, y, target, every=None, log_dir=None, stop_at_target=False, batch_size=1000):
+        super().__init__()
+        self.x, self.y, self.target, self.every = x, y, target, every
+        self.writer = writer(log_dir, "test") if log_dir else None
+        self.stop_at_target, self.batch_size = stop_at_target, batch_size
+        self.seconds_to_target = None
+        self.curve = []  # (train seconds, epochs done, accuracy)
+
+    def on_train_begin(self, logs=None):
+        self.train_seconds, self.steps = 0.0, 0
+        self.started = time.perf_counter()
+
+    def _evaluate(self, epochs_done):
+        self.train_seconds += time.perf_counter() - self.started
+        loss, accuracy = self.model.evaluate(self.x, self.y, batch_size=self.batch_size, verbose=0)[:2]
+        self.curve.append((round(self.train_seconds, 2), round(epochs_done, 3), float(accuracy)))
+        if self.seconds_to_target is None and accuracy >= self.target:
+            self.seconds_to_target = self.train_seconds
+            print(f"  reached test accuracy {accuracy:.4f} >= {self.target} after {self.train_seconds:.1f}s of training")
+            if self.stop_at_target:
+                self.model.stop_training = True
+        self.started = time.perf_counter()
+        return loss, accuracy
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.every and (batch + 1) % self.every == 0 and (batch + 1) < self.params.get("steps", 0):
+            self._evaluate(self.epoch + (batch + 1) / self.params["steps"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss, accuracy = self._evaluate(epoch + 1)
+        print(f"  epoch {epoch + 1}: test accuracy {accuracy:.4f}, {self.train_seconds:.1f}s of training")
+        if self.writer:
+            with self.writer.as_default():
+                tf.summary.scalar("epoch_loss", loss, step=epoch)
+                tf.summary.scalar("epoch_accuracy", accuracy, step=epoch)

@@ -11,6 +11,7 @@ One call, `setup(args)`, after the flags are parsed and the data is loaded:
 """
 
 import sys
+import warnings
 
 import keras
 import tensorflow as tf
@@ -33,6 +34,8 @@ def setup(args):
         tf.config.experimental.set_memory_growth(gpu, True)  # share the card with other users/processes
 
     keras.utils.set_random_seed(args.seed)
+    # Our tf.data pipelines shuffle every epoch themselves (common.data.make_pipeline).
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
     use_mixed = _mixed_precision_wanted(args.mixed_precision, gpus)
     keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")

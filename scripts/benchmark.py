@@ -5,7 +5,10 @@
 
 Run:    python scripts/benchmark.py week1/mnist_softmax_regression.py -- --data-dir ../shared/datasets/mnist
         python scripts/benchmark.py week1/mnist_softmax_regression.py --name keras -- --keras --data-dir DIR
+        python scripts/benchmark.py week1/mnist_cnn.py --baseline keras_mnist_convnet -- --data-dir DIR
         python scripts/benchmark.py --render     (only rewrite the README table from results/*.json)
+--baseline NAME also runs that recipe from scripts/baselines.py right after the script, on the same
+machine and data, and records both times to the target accuracy and their ratio.
 Flags after `--` go to the script unchanged. Each run writes results/<week>_<script>[_<name>].json
 and re-renders the table between the `results:begin` and `results:end` markers of README.md.
 """
@@ -25,6 +28,7 @@ RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 HEADLINE_METRICS = ("test_accuracy", "test_mse", "val_accuracy")
+NOTE_METRICS = {"frozen_features_test_accuracy": "frozen-feature softmax test_accuracy"}
 
 
 def machine_description():
@@ -53,19 +57,36 @@ def result_name(script, name=None):
     return f"{stem}_{name}" if name else stem
 
 
-def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None):
-    """Runs one script as a user would, then writes and returns its results record."""
-    script = Path(script).resolve()
-    rel = script.relative_to(REPO_ROOT).as_posix()
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    log_dir = (log_root or REPO_ROOT / "runs" / "benchmark") / f"{result_name(rel, name)}-{stamp}"
-    command = [sys.executable, str(script), *script_args, "--log-dir", str(log_dir)]
+def run_once(script, args, log_dir):
+    """Runs a script in a subprocess; returns (metrics, config, wall seconds)."""
+    command = [sys.executable, str(script), *args, "--log-dir", str(log_dir)]
     print("Running: " + " ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True, cwd=REPO_ROOT)
     wall = time.perf_counter() - start
     metrics = json.loads((log_dir / "metrics.json").read_text())
     config = json.loads((log_dir / "config.json").read_text())
+    return metrics, config, wall
+
+
+def shared_data_flags(script_args):
+    """The flags a baseline must share with the script: where the data is, and --smoke."""
+    keep = []
+    for i, arg in enumerate(script_args):
+        if arg == "--data-dir" and i + 1 < len(script_args):
+            keep += [arg, script_args[i + 1]]
+        elif arg.startswith("--data-dir=") or arg == "--smoke":
+            keep.append(arg)
+    return keep
+
+
+def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None, baseline=None):
+    """Runs one script as a user would (and a baseline recipe if asked); writes and returns the record."""
+    script = Path(script).resolve()
+    rel = script.relative_to(REPO_ROOT).as_posix()
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    log_root = log_root or REPO_ROOT / "runs" / "benchmark"
+    metrics, config, wall = run_once(script, script_args, log_root / f"{result_name(rel, name)}-{stamp}")
     record = {
         "script": rel,
         "name": name,
@@ -80,6 +101,20 @@ def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None):
         "date": datetime.date.today().isoformat(),
         "commit": git_commit(),
     }
+    if baseline:
+        baseline_args = [baseline, *shared_data_flags(script_args)]
+        b_metrics, _, b_wall = run_once(REPO_ROOT / "scripts" / "baselines.py", baseline_args, log_root / f"{baseline}-{stamp}")
+        record["baseline"] = {
+            "recipe": baseline,
+            "command": " ".join(["python scripts/baselines.py", *baseline_args]),
+            "seconds_to_target": b_metrics.get("seconds_to_target"),
+            "target_accuracy": b_metrics.get("target_accuracy"),
+            "test_accuracy": b_metrics.get("test_accuracy"),
+            "wall_seconds": round(b_wall, 1),
+        }
+        ours, theirs = metrics.get("seconds_to_target"), b_metrics.get("seconds_to_target")
+        record["speed_ratio"] = round(ours / theirs, 3) if ours and theirs else None
+        print(f"Time to {metrics.get('target_accuracy')}: script {ours}s, {baseline} {theirs}s, ratio {record['speed_ratio']}")
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{result_name(rel, name)}.json"
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -94,8 +129,8 @@ def load_results(results_dir=RESULTS_DIR):
 def render_table(records):
     """The README's results table (Markdown), one row per results record."""
     lines = [
-        "| script | result | train time | wall time | machine | command |",
-        "|---|---|---|---|---|---|",
+        "| script | result | train time | wall time | machine | command | notes |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in sorted(records, key=lambda r: (r["script"], r.get("name") or "")):
         metrics = r["metrics"]
@@ -104,8 +139,26 @@ def render_table(records):
         train = f"{metrics['train_seconds']:.1f} s" if "train_seconds" in metrics else ""
         machine = r["machine"] if (r.get("device") or "CPU").startswith("CPU") else f"{r['device']}"
         script = r["script"] + (f" ({r['name']})" if r.get("name") else "")
-        lines.append(f"| `{script}` | {result} | {train} | {r['wall_seconds']:.0f} s | {machine}, TF {r['tensorflow']} | `{r['command']}` |")
+        lines.append(
+            f"| `{script}` | {result} | {train} | {r['wall_seconds']:.0f} s | {machine}, TF {r['tensorflow']} "
+            f"| `{r['command']}` | {notes(r)} |"
+        )
     return "\n".join(lines)
+
+
+def notes(record):
+    """Extra numbers worth a column: time to a target accuracy, a baseline's, other metrics."""
+    metrics, parts = record["metrics"], []
+    if metrics.get("seconds_to_target") is not None:
+        parts.append(f"{metrics['target_accuracy']:.3f} after {metrics['seconds_to_target']:.0f} s of training")
+    base = record.get("baseline")
+    if base:
+        theirs = "never reached" if base["seconds_to_target"] is None else f"{base['seconds_to_target']:.0f} s"
+        parts.append(f"baseline `{base['recipe']}`: {theirs} (ratio {record.get('speed_ratio')})")
+    for key, label in NOTE_METRICS.items():
+        if key in metrics:
+            parts.append(f"{label} {metrics[key]:.4f}")
+    return "; ".join(parts)
 
 
 def render_readme(readme=README, results_dir=RESULTS_DIR):
@@ -128,9 +181,10 @@ def main(argv=None):
     parser.add_argument("script", nargs="?", help="the script to run, e.g. week1/mnist_softmax_regression.py")
     parser.add_argument("--name", help="a suffix for the results file, for a variant run (e.g. keras)")
     parser.add_argument("--render", action="store_true", help="only re-render the README table from results/")
+    parser.add_argument("--baseline", help="also time this recipe from scripts/baselines.py (e.g. keras_mnist_convnet)")
     args = parser.parse_args(own)
     if args.script:
-        run(args.script, script_args, name=args.name)
+        run(args.script, script_args, name=args.name, baseline=args.baseline)
     elif not args.render:
         parser.error("give a script to run, or --render")
     changed = render_readme()

@@ -25,6 +25,31 @@ EXPECT = {
         "metrics": {"test_accuracy": (0.3, 1.0), "train_seconds": (0, 120)},
         "files": ["weights.png"],
     },
+    "mnist_mlp": {
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"test_accuracy": (0.3, 1.0), "val_accuracy": (0.3, 1.0)},
+        "files": ["first_layer.png"],
+    },
+    "mnist_autoencoder": {
+        "scalars": ["train/epoch_loss", "train/epoch_mse", "validation/epoch_mse"],
+        "falls": "train/epoch_mse",
+        "metrics": {"test_mse": (0.0, 0.1)},
+        "files": ["reconstructions.png"],
+    },
+    "mnist_stacked_autoencoder": {
+        "scalars": ["pretrain_1/train/epoch_loss", "pretrain_2/train/epoch_loss", "softmax_frozen/train/epoch_accuracy",
+                    "finetune/train/epoch_loss", "finetune/validation/epoch_accuracy"],
+        "falls": "finetune/train/epoch_loss",
+        "metrics": {"test_accuracy": (0.3, 1.0), "frozen_features_test_accuracy": (0.0, 1.0)},
+        "files": ["features.png", "stages.png"],
+    },
+    "mnist_cnn": {
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "test/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"test_accuracy": (0.3, 1.0), "train_seconds": (0, 120)},
+        "files": ["filters.png", "mistakes.png"],
+    },
 }
 
 

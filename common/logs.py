@@ -60,23 +60,35 @@ def log_text(log_dir, name, tag, text, step=0):
 
 
 def pyplot():
-    """matplotlib.pyplot with a file-only backend and a font that renders Korean."""
+    """matplotlib.pyplot with a file-only backend and fonts that render Korean.
+
+    DejaVu Sans comes first for Latin text and math signs (NanumGothic lacks the minus sign
+    of log-scale ticks such as 10⁻³); Hangul falls back to NanumGothic from koreanize-matplotlib.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import koreanize_matplotlib  # noqa: F401  (registers NanumGothic so 한글 renders, not boxes)
     import matplotlib.pyplot as plt
 
+    plt.rcParams["font.family"] = ["DejaVu Sans", "NanumGothic"]
     return plt
 
 
-def save_figure(fig, path):
-    """Saves a matplotlib figure as PNG and closes it; returns the path."""
+def save_figure(fig, path, log_dir=None, tag=None):
+    """Saves a matplotlib figure as PNG and closes it; returns the path.
+
+    With `log_dir`, the same picture also goes to TensorBoard's Images tab under
+    `figures/<tag>` (tag defaults to the file name without .png).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    pyplot().close(fig)
+    plt = pyplot()
+    plt.close(fig)
     print(f"Saved figure: {path}")
+    if log_dir is not None:
+        log_image(log_dir, "figures", tag or path.stem, plt.imread(path))
     return path
 
 

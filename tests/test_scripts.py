@@ -50,6 +50,44 @@ EXPECT = {
         "metrics": {"test_accuracy": (0.3, 1.0), "train_seconds": (0, 120)},
         "files": ["filters.png", "mistakes.png"],
     },
+    "gradient_descent": {
+        "scalars": ["alpha_small/loss", "alpha_good/loss", "alpha_large/loss",
+                    "batch/epoch_loss", "minibatch/epoch_loss", "sgd/epoch_loss"],
+        "falls": "alpha_good/loss",
+        "metrics": {"diverged_alpha_large": (1, 1), "diverged_alpha_good": (0, 0), "final_loss_alpha_good": (0.1, 1.0),
+                    "final_loss_alpha_large": (10, 1e12), "final_loss_sgd": (0.1, 0.5)},
+        "files": ["alpha_paths.png", "gd_variants.png"],
+    },
+    "backprop_numpy": {
+        "scalars": ["train/loss", "train/accuracy"],
+        "falls": "train/loss",
+        "metrics": {"grad_check_finite_diff": (0, 1e-6), "grad_check_gradient_tape": (0, 1e-6),
+                    "xor_accuracy": (0.0, 1.0), "final_loss": (0.0, 0.7)},
+        "files": ["backprop_xor.png"],
+    },
+    "activation_functions": {
+        "scalars": ["sigmoid/loss", "relu/loss", "sigmoid/grad_norm_init/layer_01", "relu/grad_norm_init/layer_01",
+                    "sigmoid/grad_norm/layer_01", "relu/grad_norm/layer_11"],
+        "metrics": {"max_derivative_error": (0, 1e-6), "grad_norm_ratio_sigmoid_to_relu": (0, 1e-2),
+                    "grad_norm_first_layer_relu": (1e-3, 1.0)},
+        "files": ["activations.png", "vanishing_gradients.png"],
+    },
+    "mse_vs_cross_entropy": {
+        "scalars": ["mse/loss", "mse/output", "mse/grad_b", "cross_entropy/loss", "cross_entropy/output",
+                    "cross_entropy/grad_b"],
+        "falls": "cross_entropy/loss",
+        "metrics": {"initial_sigmoid_derivative": (0.017, 0.018), "initial_grad_b_mse": (0.017, 0.018),
+                    "initial_grad_b_cross_entropy": (0.98, 0.99), "reached_target_cross_entropy": (1, 1)},
+        "files": ["mse_vs_cross_entropy.png"],
+    },
+    "overfitting": {
+        "scalars": ["baseline/train/epoch_loss", "baseline/validation/epoch_accuracy", "dropout/validation/epoch_accuracy",
+                    "l2/validation/epoch_accuracy", "test/accuracy"],
+        "falls": "baseline/train/epoch_loss",
+        "metrics": {"test_accuracy": (0.3, 1.0), "best_val_accuracy_baseline": (0.3, 1.0),
+                    "best_val_accuracy_dropout": (0.3, 1.0), "best_val_accuracy_l2": (0.3, 1.0)},
+        "files": ["overfitting.png"],
+    },
 }
 
 

@@ -168,6 +168,7 @@ def download(remote, dest, progress=True):
                     "the download was corrupted or changed upstream: run again, or download the "
                     "file yourself and pass --data-dir DIR"
                 )
+            os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); cached data is for everyone
             os.replace(tmp, dest)
             return dest
         except (urllib.error.URLError, OSError, ValueError) as e:

@@ -88,8 +88,16 @@ def new_run_dir(script, smoke=False):
 
 
 def config_dict(args):
-    """The flags as plain JSON values (paths as strings)."""
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(vars(args).items())}
+    """The flags as plain JSON values (paths as strings, also inside lists)."""
+
+    def plain(value):
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return {k: plain(v) for k, v in sorted(vars(args).items())}
 
 
 def save_json(path, obj):

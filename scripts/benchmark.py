@@ -28,7 +28,20 @@ RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 HEADLINE_METRICS = ("test_accuracy", "test_mse", "val_accuracy")
-NOTE_METRICS = {"frozen_features_test_accuracy": "frozen-feature softmax test_accuracy"}
+NOTE_METRICS = {  # metric key -> how the notes column names it
+    "frozen_features_test_accuracy": "frozen-feature softmax test_accuracy",
+    "grad_check_finite_diff": "gradient check vs finite differences",
+    "grad_check_gradient_tape": "vs GradientTape",
+    "xor_accuracy": "XOR accuracy",
+    "final_loss_alpha_good": "final J at good α",
+    "diverged_alpha_large": "large α diverged",
+    "grad_norm_ratio_sigmoid_to_relu": "first-layer gradient norm sigmoid/ReLU",
+    "steps_to_target_mse": "steps to target with MSE",
+    "steps_to_target_cross_entropy": "with cross-entropy",
+    "best_val_accuracy_baseline": "best val acc plain",
+    "best_val_accuracy_dropout": "dropout",
+    "best_val_accuracy_l2": "L2",
+}
 
 
 def machine_description():
@@ -157,7 +170,8 @@ def notes(record):
         parts.append(f"baseline `{base['recipe']}`: {theirs} (ratio {record.get('speed_ratio')})")
     for key, label in NOTE_METRICS.items():
         if key in metrics:
-            parts.append(f"{label} {metrics[key]:.4f}")
+            value = metrics[key]
+            parts.append(f"{label} {value:.2g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{label} {value:.4g}")
     return "; ".join(parts)
 
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from tests import fakes
+from tests import fakes, helpers
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -14,13 +14,14 @@ def tiny_cache(tmp_path_factory):
 
 
 @pytest.fixture
-def offline_cache(tiny_cache, monkeypatch):
+def offline_cache(tiny_cache):
     """Points the data layer at the tiny cache; any download attempt fails the test."""
-    from common import data
+    with helpers.offline_data(tiny_cache):
+        yield tiny_cache
 
-    def no_download(remote, dest, progress=True):
-        raise AssertionError(f"test tried to download {remote.urls}")
 
-    monkeypatch.setenv(data.CACHE_ENV, str(tiny_cache))
-    monkeypatch.setattr(data, "download", no_download)
-    return tiny_cache
+@pytest.fixture(scope="module")
+def module_offline_cache(tiny_cache):
+    """offline_cache for module-scoped fixtures (a run shared by several tests)."""
+    with helpers.offline_data(tiny_cache):
+        yield tiny_cache

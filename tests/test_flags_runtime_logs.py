@@ -51,6 +51,13 @@ def test_parse_writes_config_and_default_run_dir(tmp_path, monkeypatch):
     assert again.log_dir != args.log_dir  # two runs in the same second get two folders
 
 
+def test_config_holds_lists_of_paths(tmp_path):
+    p = parser()
+    p.add_argument("images", nargs="*", type=Path)
+    flags.parse(p, ["a.png", "b.png", "--log-dir", str(tmp_path)])
+    assert json.loads((tmp_path / "config.json").read_text())["images"] == ["a.png", "b.png"]
+
+
 def test_device_falls_back_to_cpu(tmp_path):
     import keras
     import tensorflow as tf

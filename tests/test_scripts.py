@@ -4,12 +4,13 @@ New scripts are collected automatically. The generic checks apply to all of them
 EXPECT adds what a user of a particular script would look at.
 """
 
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(
@@ -88,14 +89,38 @@ EXPECT = {
                     "best_val_accuracy_dropout": (0.3, 1.0), "best_val_accuracy_l2": (0.3, 1.0)},
         "files": ["overfitting.png"],
     },
+    "cifar10_cnn": {
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_accuracy"],
+        "metrics": {"test_accuracy": (0.0, 1.0), "test_accuracy_no_tta": (0.0, 1.0)},
+        "files": ["confusion_matrix.png"],
+    },
+    "mnist_cnn_checkpoint": {
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"test_accuracy": (0.3, 1.0), "train_seconds": (0, 120), "epochs": (2, 2), "resumed_from_epoch": (0, 0)},
+        "files": ["history.png", "model.keras", "checkpoints/best.keras", "checkpoints/latest.json",
+                  "saved_model/saved_model.pb"],
+    },
+    "predict_digit": {  # --smoke without IMAGE: draws sample_7.png and trains a tiny CNN
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"images": (1, 1), "mean_top1_probability": (0.1, 1.0), "tiny_model_test_accuracy": (0.3, 1.0)},
+        "files": ["predictions.png", "sample_7.png", "tiny_model.keras"],
+    },
+    "inception_v3_retrain": {
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"val_accuracy": (0.0, 1.0), "train_seconds": (0, 120), "num_images": (18, 18),
+                    "bottlenecks_computed": (0, 18), "bottlenecks_cached": (0, 18)},
+        "files": ["training.png", "predictions.png", "model.keras", "labels.txt"],
+    },
+    "inception_v3_predict": {
+        "scalars": ["smoke_model/train/epoch_loss", "smoke_model/train/epoch_accuracy"],
+        "falls": "smoke_model/train/epoch_loss",
+        "metrics": {"num_images": (3, 3), "top_k": (3, 3), "mean_top1_probability": (0.34, 1.0)},
+        "files": ["predictions.png"],
+    },
 }
-
-
-def load_script(path):
-    spec = importlib.util.spec_from_file_location(f"script_{path.parent.name}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_scripts_are_collected():

@@ -1,20 +1,18 @@
 """scripts/: download_data, run_all and benchmark, on tiny data with no network."""
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import load_script
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(f"tool_{name}", REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / "scripts" / f"{name}.py")
 
 
 def test_download_data_reports_cached_and_failed(offline_cache, tmp_path, monkeypatch, capsys):

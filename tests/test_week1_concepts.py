@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.test_scripts import REPO, load_script
+from tests.helpers import REPO, load_script
 
 
 def run(name, tmp_path, *flags):

@@ -1,0 +1,34 @@
+"""Helpers shared by the test modules: load a script as a module, and keep the data layer offline."""
+
+import contextlib
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_script(path):
+    """Imports a script file (week*/..., scripts/...) as a fresh module, without running its main()."""
+    path = Path(path)
+    name = "_".join(path.resolve().relative_to(REPO).with_suffix("").parts)
+    spec = importlib.util.spec_from_file_location(f"course_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def no_download(remote, dest, progress=True):
+    raise AssertionError(f"test tried to download {remote.urls}")
+
+
+@contextlib.contextmanager
+def offline_data(cache):
+    """Points the data cache at `cache`; any download attempt fails the test."""
+    from common import data
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(data.CACHE_ENV, str(cache))
+        mp.setattr(data, "download", no_download)
+        yield cache

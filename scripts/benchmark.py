@@ -41,6 +41,8 @@ NOTE_METRICS = {  # metric key -> how the notes column names it
     "best_val_accuracy_baseline": "best val acc plain",
     "best_val_accuracy_dropout": "dropout",
     "best_val_accuracy_l2": "L2",
+    "images_per_second": "feature extraction images/s",
+    "bottlenecks_computed": "bottlenecks computed",
 }
 
 
@@ -93,7 +95,7 @@ def shared_data_flags(script_args):
     return keep
 
 
-def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None, baseline=None):
+def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None, baseline=None, note=None):
     """Runs one script as a user would (and a baseline recipe if asked); writes and returns the record."""
     script = Path(script).resolve()
     rel = script.relative_to(REPO_ROOT).as_posix()
@@ -114,6 +116,8 @@ def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None, 
         "date": datetime.date.today().isoformat(),
         "commit": git_commit(),
     }
+    if note:
+        record["note"] = note
     if baseline:
         baseline_args = [baseline, *shared_data_flags(script_args)]
         b_metrics, _, b_wall = run_once(REPO_ROOT / "scripts" / "baselines.py", baseline_args, log_root / f"{baseline}-{stamp}")
@@ -168,6 +172,8 @@ def notes(record):
     if base:
         theirs = "never reached" if base["seconds_to_target"] is None else f"{base['seconds_to_target']:.0f} s"
         parts.append(f"baseline `{base['recipe']}`: {theirs} (ratio {record.get('speed_ratio')})")
+    if record.get("note"):
+        parts.append(record["note"])
     for key, label in NOTE_METRICS.items():
         if key in metrics:
             value = metrics[key]
@@ -196,9 +202,10 @@ def main(argv=None):
     parser.add_argument("--name", help="a suffix for the results file, for a variant run (e.g. keras)")
     parser.add_argument("--render", action="store_true", help="only re-render the README table from results/")
     parser.add_argument("--baseline", help="also time this recipe from scripts/baselines.py (e.g. keras_mnist_convnet)")
+    parser.add_argument("--note", help="a sentence for the table's notes column (what the run measures)")
     args = parser.parse_args(own)
     if args.script:
-        run(args.script, script_args, name=args.name, baseline=args.baseline)
+        run(args.script, script_args, name=args.name, baseline=args.baseline, note=args.note)
     elif not args.render:
         parser.error("give a script to run, or --render")
     changed = render_readme()

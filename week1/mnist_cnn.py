@@ -108,7 +108,7 @@ def save_filters(model, image, log_dir):
     """The 32 first-layer 3x3 filters, and the 32 feature maps they make of one test digit."""
     conv1 = model.get_layer("conv1")
     kernels = conv1.get_weights()[0][:, :, 0, :].transpose(2, 0, 1)  # (32, 3, 3)
-    feature_maps = keras.Model(model.inputs, conv1.output)(image[None])[0].numpy().transpose(2, 0, 1)  # (32, 26, 26)
+    feature_maps = keras.Model(model.inputs, conv1.output)([image[None]])[0].numpy().transpose(2, 0, 1)  # (32, 26, 26)
     plt = logs.pyplot()
     fig, axes = plt.subplots(4, 16, figsize=(14, 4))
     for i in range(32):

@@ -19,8 +19,8 @@ How it works:
 - Stage 1 (always): InceptionV3 without its ImageNet classifier (include_top=False), averaged over
   space (pooling="avg"), turns each photo into 2,048 numbers. These bottlenecks are stored in the
   course cache (datasets/bottlenecks/, or --bottleneck-dir) keyed by a hash of each file's bytes, in a
-  file named after the image size and a fingerprint of the network's weights, so extra epochs, a new
-  learning rate or a few added photos recompute nothing but the new photos. Only the new layer
+  file named after the image size, the compute precision and a fingerprint of the network's weights,
+  so extra epochs, a new learning rate or a few added photos recompute nothing but the new photos. Only the new layer
   (standardise, dropout, Dense softmax) is trained, on the stored numbers: fast even on a CPU.
 - Stage 2 (--fine-tune-epochs N): the Inception blocks after --unfreeze-after (default mixed8, i.e.
   the top two blocks mixed9 and mixed10) become trainable and the whole model trains on the photos
@@ -342,7 +342,8 @@ def bottlenecks(args, extractor, photos):
     """Bottlenecks for every photo that decodes: reused from the store when present, else computed."""
     timer = logs.Timer()
     keys = content_keys(photos)
-    store_path = args.bottleneck_dir / f"inception_v3-{args.image_size}px-{weights_fingerprint(extractor)}-" \
+    precision = keras.mixed_precision.global_policy().compute_dtype  # float16 features differ from float32 ones
+    store_path = args.bottleneck_dir / f"inception_v3-{args.image_size}px-{precision}-{weights_fingerprint(extractor)}-" \
         f"{BOTTLENECK_FORMAT}.npz"
     store = load_bottlenecks(store_path)
     cached = [i for i, key in enumerate(keys) if key in store]

@@ -5,6 +5,7 @@
 테스트 시 뒤집기(test-time flip)처럼 빠른 CIFAR-10 학습법에서 2코어 CPU에 맞는 것들을 골라 씁니다.
 
 Run:    python week2/cifar10_cnn.py
+Class:  python week2/cifar10_cnn.py --epochs 4   (classroom length: 0.809 after 15 minutes of training)
 Smoke:  python week2/cifar10_cnn.py --smoke
 Offline: python week2/cifar10_cnn.py --data-dir DIR (DIR holds cifar-10-batches-bin/, the binary version)
 Expect: test accuracy 0.881 after 10 epochs (40 minutes of training on a 2-core CPU; 0.868 without

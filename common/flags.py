@@ -49,7 +49,8 @@ def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42,
     )
     group.add_argument(
         "--mixed-precision", choices=("auto", "on", "off"), default="auto",
-        help="float16 compute with float32 weights; auto: on for GPUs that gain from it (default: %(default)s)",
+        help="16-bit compute with float32 weights (float16 on GPUs, bfloat16 on CPUs); auto: on where it was "
+        "measured to pay (default: %(default)s)",
     )
     group.add_argument("--smoke", action="store_true", help="tiny run (a few batches) that finishes in seconds")
     return parser

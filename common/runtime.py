@@ -3,8 +3,10 @@
 One call, `setup(args)`, after the flags are parsed and the data is loaded:
 - `--device auto` uses a GPU when TensorFlow sees one, else the CPU, and says which;
 - seeds Python, NumPy and TensorFlow through Keras' global seed;
-- turns on mixed precision (float16 compute, float32 weights) where it pays: on GPUs
-  with tensor cores (compute capability 7.0 and newer), never on a CPU by default;
+- turns on mixed precision (16-bit compute, float32 weights) where it pays: float16 on
+  GPUs with tensor cores (compute capability 7.0 and newer); bfloat16 on a CPU only for
+  scripts that ask for it (`cpu_bfloat16=True`, measured faster there) and only on CPUs
+  with AMX bfloat16 units (Intel Xeon since Sapphire Rapids), never on a laptop CPU;
 - returns a tf.distribute strategy: MirroredStrategy over all GPUs when there are
   several, else the default strategy. Build and compile Keras models inside
   `strategy.scope()` so the same script runs on one GPU, many, or none.
@@ -19,8 +21,12 @@ import tensorflow as tf
 from common import flags
 
 
-def setup(args):
-    """Configures the device for this run; returns the tf.distribute strategy to build models in."""
+def setup(args, cpu_bfloat16=False):
+    """Configures the device for this run; returns the tf.distribute strategy to build models in.
+
+    cpu_bfloat16: with `--mixed-precision auto`, compute in bfloat16 on a CPU that has AMX
+    bfloat16 units. Pass True only where it was measured to pay (week2/cifar10_cnn.py: 1.9x).
+    """
     gpus = tf.config.list_physical_devices("GPU")
     if args.device == "cpu" and gpus:
         tf.config.set_visible_devices([], "GPU")
@@ -37,8 +43,8 @@ def setup(args):
     # Our tf.data pipelines shuffle every epoch themselves (common.data.make_pipeline).
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
-    use_mixed = _mixed_precision_wanted(args.mixed_precision, gpus)
-    keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
+    precision = _precision(args.mixed_precision, gpus, cpu_bfloat16)
+    keras.mixed_precision.set_global_policy(precision)
 
     if len(gpus) > 1:
         strategy = tf.distribute.MirroredStrategy()
@@ -50,7 +56,6 @@ def setup(args):
         device = f"{len(gpus)} GPU ({', '.join(names)})"
     else:
         device = "CPU" + ("" if args.device == "cpu" else " (TensorFlow sees no GPU)")
-    precision = "mixed_float16" if use_mixed else "float32"
     print(f"Device: {device}; precision {precision}; replicas {strategy.num_replicas_in_sync}; TensorFlow {tf.__version__}")
     flags.update_json(
         args.log_dir / "config.json",
@@ -59,15 +64,29 @@ def setup(args):
     return strategy
 
 
-def _mixed_precision_wanted(choice, gpus):
-    if choice == "off":
+def cpu_has_amx_bfloat16():
+    """True on CPUs with AMX bfloat16 tiles, where oneDNN runs bfloat16 convolutions ~2x faster (Linux only)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " amx_bf16" in line for line in f)
+    except OSError:
         return False
+
+
+def _precision(choice, gpus, cpu_bfloat16):
+    """The Keras dtype policy: "mixed_float16" (GPU), "mixed_bfloat16" (CPU) or "float32"."""
+    if choice == "off":
+        return "float32"
     if choice == "on":
-        if not gpus:
-            print("warning: --mixed-precision on without a GPU: float16 on a CPU is usually slower", file=sys.stderr)
-        return True
+        if gpus:
+            return "mixed_float16"
+        if not cpu_has_amx_bfloat16():
+            print("warning: --mixed-precision on without a GPU or an AMX CPU: bfloat16 is usually slower", file=sys.stderr)
+        return "mixed_bfloat16"
+    if not gpus:  # auto on a CPU
+        return "mixed_bfloat16" if cpu_bfloat16 and cpu_has_amx_bfloat16() else "float32"
     for gpu in gpus:  # auto: only where tensor cores make float16 faster
         capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
         if capability < (7, 0):
-            return False
-    return bool(gpus)
+            return "float32"
+    return "mixed_float16"

@@ -46,10 +46,12 @@ tf = keras = layers = logs = runtime = None
 
 
 def parse_args(argv=None):
-    parser = flags.make_parser(__file__, __doc__, epochs=10, batch_size=512, learning_rate=0.2)
-    parser.add_argument("--weight-decay", type=float, default=5e-4, help="decoupled weight decay (default: %(default)s)")
+    parser = flags.make_parser(__file__, __doc__, epochs=24, batch_size=1024, learning_rate=1.5)
+    parser.add_argument("--weight-decay", type=float, default=1.3e-5, help=(
+        "decoupled weight decay, shrinks weights by lr*wd each step; 1.3e-5 at lr 1.5 is airbench's "
+        "0.0153 per 1024 images (default: %(default)s)"))
     parser.add_argument("--label-smoothing", type=float, default=0.2, help="(default: %(default)s)")
-    parser.add_argument("--no-tta", action="store_true", help="evaluate without test-time flip averaging")
+    parser.add_argument("--no-tta", action="store_true", help="evaluate without test-time augmentation")
     args = flags.parse(parser, argv)
     if args.smoke:  # a few small steps: the whole run takes seconds
         args.batch_size = min(args.batch_size, 128)
@@ -98,13 +100,26 @@ def whitening_kernel(x, patch=2, eps=5e-4, samples=5000, seed=0):
 
 # 2. 모델 / Build the model
 def conv_block(x, width, name):
+    # Batch norm without a learned scale (the next conv can scale), with fast-moving statistics.
+    norm = dict(momentum=0.4, epsilon=1e-5, scale=False)
     x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"{name}_conv1")(x)
     x = layers.MaxPooling2D(2)(x)
-    x = layers.BatchNormalization(momentum=0.8, name=f"{name}_bn1")(x)
+    x = layers.BatchNormalization(**norm, name=f"{name}_bn1")(x)
     x = layers.Activation("gelu")(x)
     x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"{name}_conv2")(x)
-    x = layers.BatchNormalization(momentum=0.8, name=f"{name}_bn2")(x)
+    x = layers.BatchNormalization(**norm, name=f"{name}_bn2")(x)
     return layers.Activation("gelu")(x)
+
+
+def identity_init(model):
+    """Starts each 3x3 conv as "pass the input through": its first C_in filters copy the input channels."""
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D) and layer.trainable:
+            kernel = layer.get_weights()[0]  # (3, 3, C_in, C_out)
+            channels = kernel.shape[2]
+            kernel[:, :, :, :channels] = 0
+            kernel[1, 1, np.arange(channels), np.arange(channels)] = 1
+            layer.set_weights([kernel])
 
 
 def build_model(args, whitening, steps_per_epoch):
@@ -115,29 +130,31 @@ def build_model(args, whitening, steps_per_epoch):
         x = conv_block(x, width, f"block{i}")  # 31 -> 15 -> 7 -> 3 pixels
     x = layers.GlobalMaxPooling2D()(x)
     x = layers.Dense(NUM_CLASSES, use_bias=False)(x)
+    x = layers.Rescaling(1 / 9, name="temperature")(x)  # small logits at the start: softer, steadier early steps
     outputs = layers.Activation("softmax", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="cifar10_cnn")
     model.get_layer("whiten").set_weights([whitening])
+    identity_init(model)
 
     class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
-        """The step size rises linearly from 0 to `peak` over the first 20% of steps, then falls linearly to 0."""
+        """Step size: 0.2*peak rising linearly to `peak` over the first 23% of steps, then falling to 0.07*peak."""
 
         def __init__(self, peak, total):
             self.peak, self.total = peak, total
-            self.warmup = max(1, int(0.2 * total))
+            self.warmup = max(1, int(0.23 * total))
 
         def __call__(self, step):
             step = tf.cast(step, "float32")
-            rising = self.peak * step / self.warmup
-            falling = self.peak * (self.total - step) / max(1, self.total - self.warmup)
-            return tf.maximum(0.0, tf.where(step < self.warmup, rising, falling))
+            rising = 0.2 + 0.8 * step / self.warmup
+            falling = 0.07 + 0.93 * (self.total - step) / max(1, self.total - self.warmup)
+            return self.peak * tf.maximum(0.07, tf.where(step < self.warmup, rising, falling))
 
         def get_config(self):
             return {"peak": self.peak, "total": self.total}
 
     schedule = OneCycle(args.learning_rate, total=args.epochs * steps_per_epoch)
     model.compile(
-        optimizer=keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay),
+        optimizer=keras.optimizers.SGD(schedule, momentum=0.85, nesterov=True, weight_decay=args.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
         metrics=["accuracy"],
     )
@@ -159,12 +176,40 @@ def augment(x, y):
     return x, tf.one_hot(y, NUM_CLASSES)
 
 
-# 4. 평가 / Evaluate, with test-time flip averaging
+# 4. 룩어헤드 / Lookahead: every 5 steps, pull the weights towards their slow moving average
+def lookahead(model, total_steps, every=5):
+    """Every 5 steps: slow = d*slow + (1-d)*weights, then weights = slow, with d = 0.77*(step/total)^3.
+
+    Early on it does nothing (d ~ 0); near the end it averages out the noise of the last steps, like the
+    lookahead in airbench. The last step loads the averaged weights (batch-norm statistics too).
+    """
+    state = {"step": 0, "slow": None}
+
+    def on_train_batch_end(batch, logs=None):
+        state["step"] += 1
+        step, last = state["step"], state["step"] >= total_steps
+        if step % every and not last:
+            return
+        weights = model.get_weights()
+        decay = 1.0 if last else 0.95 ** every * (step / total_steps) ** 3
+        slow = state["slow"] or weights
+        state["slow"] = [decay * s + (1 - decay) * w for s, w in zip(slow, weights)]
+        model.set_weights(state["slow"])
+
+    return keras.callbacks.LambdaCallback(on_train_batch_end=on_train_batch_end)
+
+
+# 5. 평가 / Evaluate, with test-time augmentation: the image, its mirror, and both shifted by 1 pixel
 def predict(model, x, tta=True):
-    probabilities = model.predict(x, batch_size=1000, verbose=0)
-    if tta:
-        probabilities = (probabilities + model.predict(x[:, :, ::-1], batch_size=1000, verbose=0)) / 2
-    return probabilities
+    def mirrored(images):  # average over the image and its mirror
+        return (model.predict(images, batch_size=1000, verbose=0)
+                + model.predict(images[:, :, ::-1], batch_size=1000, verbose=0)) / 2
+
+    if not tta:
+        return model.predict(x, batch_size=1000, verbose=0)
+    padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")
+    shifted = (mirrored(padded[:, :32, :32]) + mirrored(padded[:, 2:, 2:])) / 2  # up-left and down-right
+    return (mirrored(x) + shifted) / 2
 
 
 def save_confusion(y_test, y_pred, class_names, log_dir):
@@ -197,7 +242,7 @@ def main(argv=None):
     args = parse_args(argv)
     (x_train, y_train), (x_test, y_test), class_names, test_images = load_data(args)
     import_tensorflow()
-    strategy = runtime.setup(args)
+    strategy = runtime.setup(args, cpu_bfloat16=True)  # bfloat16 on AMX CPUs: 1.9x faster here
     whitening = whitening_kernel(x_train)
     steps_per_epoch = -(-len(x_train) // args.batch_size)
     with strategy.scope():
@@ -210,14 +255,14 @@ def main(argv=None):
     test_ds = data.make_pipeline(x_test, tf.one_hot(y_test, NUM_CLASSES).numpy(), batch_size=1000)
     timer = logs.Timer()
     model.fit(train_ds, validation_data=test_ds, epochs=args.epochs, verbose=2,
-              callbacks=[logs.tensorboard_callback(args.log_dir)])
+              callbacks=[lookahead(model, args.epochs * steps_per_epoch), logs.tensorboard_callback(args.log_dir)])
     seconds = timer.seconds()
 
     probabilities = predict(model, x_test, tta=not args.no_tta)
     y_pred = probabilities.argmax(axis=1)
     test_acc = float(np.mean(y_pred == y_test))
     plain_acc = float(np.mean(model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1) == y_test))
-    print(f"Test accuracy: {test_acc:.4f} (without test-time flip: {plain_acc:.4f}); {seconds:.0f}s of training")
+    print(f"Test accuracy: {test_acc:.4f} (without test-time augmentation: {plain_acc:.4f}); {seconds:.0f}s of training")
     confusion = save_confusion(y_test, y_pred, class_names, args.log_dir)
     per_class = {name: float(confusion[k, k] / max(1, confusion[k].sum())) for k, name in enumerate(class_names)}
     for name, accuracy in per_class.items():

@@ -155,6 +155,8 @@ def render_table(records):
         result = f"{key} {metrics[key]:.4f}" if key else ""
         train = f"{metrics['train_seconds']:.1f} s" if "train_seconds" in metrics else ""
         machine = r["machine"] if (r.get("device") or "CPU").startswith("CPU") else f"{r['device']}"
+        if r.get("precision") not in (None, "float32"):
+            machine += f", {r['precision']}"
         script = r["script"] + (f" ({r['name']})" if r.get("name") else "")
         lines.append(
             f"| `{script}` | {result} | {train} | {r['wall_seconds']:.0f} s | {machine}, TF {r['tensorflow']} "

@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 
@@ -25,3 +26,11 @@ def module_offline_cache(tiny_cache):
     """offline_cache for module-scoped fixtures (a run shared by several tests)."""
     with helpers.offline_data(tiny_cache):
         yield tiny_cache
+
+
+@pytest.fixture(autouse=True)
+def float32_after_each_test():
+    """A script may switch Keras to a mixed-precision policy (bfloat16 on AMX CPUs); the next test starts in float32."""
+    yield
+    if "keras" in sys.modules:
+        sys.modules["keras"].mixed_precision.set_global_policy("float32")

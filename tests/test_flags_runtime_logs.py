@@ -118,3 +118,28 @@ def test_write_metrics(tmp_path):
 
     logs.write_metrics(tmp_path, test_accuracy=np.float32(0.5), train_seconds=1.25)
     assert json.loads((tmp_path / "metrics.json").read_text()) == {"test_accuracy": 0.5, "train_seconds": 1.25}
+
+
+@pytest.mark.parametrize("amx, opt_in, choice, expected", [
+    (True, True, "auto", "mixed_bfloat16"),  # an AMX CPU and a script measured faster in bfloat16
+    (False, True, "auto", "float32"),  # a laptop CPU: bfloat16 would be slower
+    (True, False, "auto", "float32"),  # scripts that did not opt in stay float32
+    (True, True, "off", "float32"),
+    (False, False, "on", "mixed_bfloat16"),  # asked for: obeyed, with a warning
+])
+def test_cpu_precision(tmp_path, monkeypatch, amx, opt_in, choice, expected):
+    import keras
+    import tensorflow as tf
+
+    from common import runtime
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is visible: CPU precision cannot be observed here")
+    monkeypatch.setattr(runtime, "cpu_has_amx_bfloat16", lambda: amx)
+    args = flags.parse(parser(), ["--log-dir", str(tmp_path), "--mixed-precision", choice])
+    try:
+        runtime.setup(args, cpu_bfloat16=opt_in)
+        assert keras.mixed_precision.global_policy().name == expected
+        assert json.loads((tmp_path / "config.json").read_text())["precision"] == expected
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -49,6 +49,22 @@ def test_run_all_smoke_table(offline_cache, capsys):
     assert "1 passed, 0 failed" in out
 
 
+def test_cifar10_recipe_trials_smoke(offline_cache, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # the GPU machine runs it on JAX; the tests have TensorFlow
+    trials = load("cifar10_recipe_trials")
+    with pytest.raises(SystemExit):
+        trials.main(["--only", "nonsense"])
+    assert "unknown variant(s) nonsense" in capsys.readouterr().err
+    out = tmp_path / "trials.json"
+    results = trials.main(["--smoke", "--only", "cur10,air10", "--out", str(out)])
+    assert list(results) == ["cur10", "air10"] == list(json.loads(out.read_text()))
+    for r in results.values():
+        assert r["epochs"] == 1 and 0 <= r["plain"] <= 1 and 0 <= r["tta"] <= 1 and r["epoch_seconds"] > 0
+    assert results["air10"]["lookahead"] and not results["cur10"]["lookahead"]
+    printed = capsys.readouterr().out
+    assert re.search(r"cur10\s+no TTA 0\.\d{4}\s+mirror 0\.\d{4}\s+mirror\+shifts 0\.\d{4}", printed), printed
+
+
 def test_benchmark_records_and_renders(offline_cache, tmp_path):
     benchmark = load("benchmark")
     record = benchmark.run(

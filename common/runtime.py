@@ -25,7 +25,7 @@ def setup(args, cpu_bfloat16=False):
     """Configures the device for this run; returns the tf.distribute strategy to build models in.
 
     cpu_bfloat16: with `--mixed-precision auto`, compute in bfloat16 on a CPU that has AMX
-    bfloat16 units. Pass True only where it was measured to pay (week2/cifar10_cnn.py: 1.9x).
+    bfloat16 units. Pass True only where it was measured to pay (week2/cifar10_cnn.py: 1.5x).
     """
     gpus = tf.config.list_physical_devices("GPU")
     if args.device == "cpu" and gpus:

@@ -6,10 +6,13 @@
 학습법(airbench)에서 2코어 CPU에 맞는 것들을 골라 씁니다.
 
 Run:    python week2/cifar10_cnn.py
-Class:  python week2/cifar10_cnn.py --epochs 6   (classroom length: CLASSROOM_RESULT)
+Class:  python week2/cifar10_cnn.py --epochs 6   (classroom length: 0.873 after 14 minutes of training)
 Smoke:  python week2/cifar10_cnn.py --smoke
 Offline: python week2/cifar10_cnn.py --data-dir DIR (DIR holds cifar-10-batches-bin/, the binary version)
-Expect: FULL_RESULT
+Expect: test accuracy 0.902 after 24 epochs: 64 minutes of training, 65 minutes in all, on a 2-core CPU
+        with AMX (bfloat16); 0.889 without test-time augmentation. Train accuracy ends at 0.995: the
+        network overfits, so more epochs alone add little. Hardest: cat 0.80 and dog 0.84 (96 dogs taken
+        for cats). Without AMX (most laptops) it computes in float32, 1.5x slower here (208 s vs 137 s for epoch 1).
         confusion_matrix.png, per-class accuracy in metrics.json, and TensorBoard images of mistakes.
 
 What we took from the fastest public CIFAR-10 recipe, Keller Jordan's airbench (94% in seconds on a GPU;
@@ -25,7 +28,7 @@ built on David Page's "how to train your ResNet" series), and why:
   and the last step loads the average.
 - Flip and 2-pixel translate augmentation done on whole batches with gathers (vectorised, cheap);
   test-time augmentation averages the predictions for the image, its mirror, and 1-pixel shifts of both.
-- bfloat16 compute on CPUs with AMX units (this machine): 1.9x faster per step than float32.
+- bfloat16 compute on CPUs with AMX units (this machine): 1.5x faster than float32 (first epoch 137 s vs 208 s).
 Why these: in a trial on a GPU (the same network in Keras on the JAX backend, mixed bfloat16), 10 epochs
 with them reached 0.887 test accuracy (mirror TTA) against 0.863 with our previous settings (batch 512,
 momentum 0.9, learning rate 0.2 from 0, no temperature, no lookahead); 16 epochs reached 0.896.
@@ -250,7 +253,7 @@ def main(argv=None):
     args = parse_args(argv)
     (x_train, y_train), (x_test, y_test), class_names, test_images = load_data(args)
     import_tensorflow()
-    strategy = runtime.setup(args, cpu_bfloat16=True)  # bfloat16 on AMX CPUs: 1.9x faster here
+    strategy = runtime.setup(args, cpu_bfloat16=True)  # bfloat16 on AMX CPUs: 1.5x faster here
     whitening = whitening_kernel(x_train)
     steps_per_epoch = -(-len(x_train) // args.batch_size)
     with strategy.scope():

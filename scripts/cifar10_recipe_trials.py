@@ -18,6 +18,7 @@ Expect (an H200, Keras 3.15 on JAX, mixed bfloat16, 2026-11-27; the shared JPEG 
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -30,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lets `import com
 import numpy as np  # noqa: E402
 
 from common import data  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
 
 CUR = dict(epochs=10, batch=512, lr=0.2, mom=0.9, wd=5e-4, ls=0.2, warm=0.2, start=0.0, end=0.0, head=1.0,
            bn_mom=0.8, bn_eps=1e-3, bn_scale=True, identity=False, lookahead=False, translate=2, cutout=0,
@@ -66,20 +69,20 @@ def parse_args(argv=None):
     return args
 
 
-def whitening_kernel(x, patch=2, eps=5e-4, samples=5000, seed=0):
-    """As in cifar10_cnn.py: PCA whitening of 2x2 patches, both signs."""
-    rng = np.random.default_rng(seed)
-    images = x[rng.choice(len(x), size=min(samples, len(x)), replace=False)]
-    h, w, c = images.shape[1:]
-    patches = np.stack(
-        [images[:, i:h - patch + 1 + i, j:w - patch + 1 + j, :] for i in range(patch) for j in range(patch)], axis=3
-    ).reshape(-1, patch * patch * c)
-    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(patches, rowvar=False))
-    kernel = (eigenvectors / np.sqrt(eigenvalues + eps)).reshape(patch, patch, c, -1)
-    return np.concatenate([kernel, -kernel], axis=-1).astype("float32")
+def course_script(keras):
+    """week2/cifar10_cnn.py as a module, for its whitening, identity init, lookahead and TTA: the same code.
+
+    Its functions find Keras through module globals that its main() sets after importing TensorFlow; the
+    GPU machine has no TensorFlow, so they are set here to the Keras in use.
+    """
+    spec = importlib.util.spec_from_file_location("cifar10_cnn", REPO / "week2" / "cifar10_cnn.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.keras, module.layers = keras, keras.layers
+    return module
 
 
-def build(keras, v, whitening, steps_per_epoch):
+def build(keras, cnn, v, whitening, steps_per_epoch):
     from keras import layers, ops
 
     norm = dict(momentum=v["bn_mom"], epsilon=v["bn_eps"], scale=v["bn_scale"])
@@ -96,13 +99,8 @@ def build(keras, v, whitening, steps_per_epoch):
     x = layers.Rescaling(v["head"])(x)
     model = keras.Model(inputs, layers.Activation("softmax", dtype="float32")(x))
     model.get_layer("whiten").set_weights([whitening])
-    for layer in model.layers:
-        if v["identity"] and isinstance(layer, layers.Conv2D) and layer.trainable:
-            kernel = layer.get_weights()[0]
-            channels = kernel.shape[2]
-            kernel[:, :, :, :channels] = 0
-            kernel[1, 1, np.arange(channels), np.arange(channels)] = 1
-            layer.set_weights([kernel])
+    if v["identity"]:
+        cnn.identity_init(model)
 
     total, warm = v["epochs"] * steps_per_epoch, max(1, int(v["warm"] * v["epochs"] * steps_per_epoch))
 
@@ -119,24 +117,6 @@ def build(keras, v, whitening, steps_per_epoch):
         metrics=["accuracy"],
     )
     return model
-
-
-def lookahead(keras, model, total_steps, every=5):
-    """As in cifar10_cnn.py."""
-    state = {"step": 0, "slow": None}
-
-    def on_train_batch_end(batch, logs=None):
-        state["step"] += 1
-        step, last = state["step"], state["step"] >= total_steps
-        if step % every and not last:
-            return
-        weights = model.get_weights()
-        decay = 1.0 if last else 0.95 ** every * (step / total_steps) ** 3
-        slow = state["slow"] or weights
-        state["slow"] = [decay * s + (1 - decay) * w for s, w in zip(slow, weights)]
-        model.set_weights(state["slow"])
-
-    return keras.callbacks.LambdaCallback(on_train_batch_end=on_train_batch_end)
 
 
 def augment(x, rng, translate, cutout):
@@ -159,16 +139,11 @@ def augment(x, rng, translate, cutout):
     return x
 
 
-def evaluate(model, x, y):
-    """Test accuracy without TTA, with the mirror, and with mirror + 1-pixel shifts (as cifar10_cnn.py)."""
-    def probs(images):
-        return model.predict(images, batch_size=2000, verbose=0)
-
-    plain = probs(x)
-    mirror = (plain + probs(x[:, :, ::-1])) / 2
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-    shifted = sum((probs(v) + probs(v[:, :, ::-1])) / 4 for v in (padded[:, :32, :32], padded[:, 2:, 2:]))
-    return [float((p.argmax(1) == y).mean()) for p in (plain, mirror, (mirror + shifted) / 2)]
+def evaluate(cnn, model, x, y):
+    """Test accuracy without TTA, with the mirror, and with cifar10_cnn.py's TTA (mirror + 1-pixel shifts)."""
+    plain = cnn.predict(model, x, tta=False)
+    mirror = (plain + cnn.predict(model, x[:, :, ::-1], tta=False)) / 2
+    return [float((p.argmax(1) == y).mean()) for p in (plain, mirror, cnn.predict(model, x, tta=True))]
 
 
 def main(argv=None):
@@ -180,9 +155,10 @@ def main(argv=None):
     mean, std = x_train.mean(axis=(0, 1, 2), dtype=np.float64), x_train.std(axis=(0, 1, 2), dtype=np.float64)
     x_train, x_test = ((x_train - mean) / std).astype("float32"), ((x_test - mean) / std).astype("float32")
     one_hot = np.eye(10, dtype="float32")[y_train]
-    whitening = whitening_kernel(x_train)
-
     import keras
+
+    cnn = course_script(keras)
+    whitening = cnn.whitening_kernel(x_train)
 
     print(f"Keras {keras.__version__} on {keras.backend.backend()}")
     results, epoch_seconds = {}, 6.0
@@ -195,8 +171,8 @@ def main(argv=None):
         keras.utils.set_random_seed(42)
         rng = np.random.default_rng(42)
         steps = -(-len(x_train) // v["batch"])
-        model = build(keras, v, whitening, steps)
-        callbacks = [lookahead(keras, model, v["epochs"] * steps)] if v["lookahead"] else []
+        model = build(keras, cnn, v, whitening, steps)
+        callbacks = [cnn.lookahead(model, v["epochs"] * steps)] if v["lookahead"] else []
         times = []
         for _ in range(v["epochs"]):
             tick = time.time()
@@ -204,7 +180,7 @@ def main(argv=None):
                                 batch_size=v["batch"], epochs=1, shuffle=True, verbose=0, callbacks=callbacks)
             times.append(time.time() - tick)
         epoch_seconds = float(np.median(times[1:] or times))  # the first epoch includes compiling
-        plain, mirror, tta = evaluate(model, x_test, y_test)
+        plain, mirror, tta = evaluate(cnn, model, x_test, y_test)
         results[name] = dict(v, plain=plain, mirror=mirror, tta=tta, train_seconds=round(sum(times), 1),
                              epoch_seconds=round(epoch_seconds, 2),
                              train_accuracy=round(float(history.history["accuracy"][-1]), 4))

@@ -65,7 +65,7 @@ def setup(args, cpu_bfloat16=False):
 
 
 def cpu_has_amx_bfloat16():
-    """True on CPUs with AMX bfloat16 tiles, where oneDNN runs bfloat16 convolutions ~2x faster (Linux only)."""
+    """True on CPUs with AMX bfloat16 tiles (read from /proc/cpuinfo, so Linux only; elsewhere False)."""
     try:
         with open("/proc/cpuinfo") as f:
             return any(line.startswith("flags") and " amx_bf16" in line for line in f)

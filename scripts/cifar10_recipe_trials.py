@@ -10,7 +10,7 @@ prints test accuracy without TTA, with the mirror, and with mirror + 1-pixel shi
 "cur" are cifar10_cnn.py's settings before the change, "air" airbench's as Keras can express them.
 
 Run:    KERAS_BACKEND=jax python scripts/cifar10_recipe_trials.py --data-dir DIR --only cur10,air10
-Smoke:  python scripts/cifar10_recipe_trials.py --smoke --data-dir DIR
+Smoke:  python scripts/cifar10_recipe_trials.py --smoke --data-dir DIR   (Keras' default backend, TensorFlow)
 Expect (an H200, Keras 3.15 on JAX, mixed bfloat16, 2026-11-27; the shared JPEG copy of CIFAR-10), mirror TTA:
         cur10 0.863 (float32: 0.867), cur20 0.891, cur28 0.896, air10 0.887 (weight decay 5e-5: 0.887), air16 0.896,
         cur10_lookahead_identity 0.830, cur28_cut8 0.894, cur28_cut12_t4 0.894; 2.0-2.9 s per epoch
@@ -20,12 +20,10 @@ Expect (an H200, Keras 3.15 on JAX, mixed bfloat16, 2026-11-27; the shared JPEG 
 import argparse
 import importlib.util
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lets `import common` work from any folder
 
 import numpy as np  # noqa: E402

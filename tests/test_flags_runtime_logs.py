@@ -137,9 +137,6 @@ def test_cpu_precision(tmp_path, monkeypatch, amx, opt_in, choice, expected):
         pytest.skip("a GPU is visible: CPU precision cannot be observed here")
     monkeypatch.setattr(runtime, "cpu_has_amx_bfloat16", lambda: amx)
     args = flags.parse(parser(), ["--log-dir", str(tmp_path), "--mixed-precision", choice])
-    try:
-        runtime.setup(args, cpu_bfloat16=opt_in)
-        assert keras.mixed_precision.global_policy().name == expected
-        assert json.loads((tmp_path / "config.json").read_text())["precision"] == expected
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    runtime.setup(args, cpu_bfloat16=opt_in)  # conftest puts the policy back to float32 afterwards
+    assert keras.mixed_precision.global_policy().name == expected
+    assert json.loads((tmp_path / "config.json").read_text())["precision"] == expected

@@ -49,8 +49,7 @@ def test_run_all_smoke_table(offline_cache, capsys):
     assert "1 passed, 0 failed" in out
 
 
-def test_cifar10_recipe_trials_smoke(offline_cache, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # the GPU machine runs it on JAX; the tests have TensorFlow
+def test_cifar10_recipe_trials_smoke(offline_cache, tmp_path, capsys):
     trials = load("cifar10_recipe_trials")
     with pytest.raises(SystemExit):
         trials.main(["--only", "nonsense"])

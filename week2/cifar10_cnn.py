@@ -141,7 +141,7 @@ def build_model(args, whitening, steps_per_epoch):
         x = conv_block(x, width, f"block{i}")  # 31 -> 15 -> 7 -> 3 pixels
     x = layers.GlobalMaxPooling2D()(x)
     x = layers.Dense(NUM_CLASSES, use_bias=False)(x)
-    x = layers.Rescaling(1 / 9, name="temperature")(x)  # small logits at the start: softer, steadier early steps
+    x = layers.Rescaling(1 / 9, name="temperature")(x)  # airbench's output scale: logits / 9
     outputs = layers.Activation("softmax", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="cifar10_cnn")
     model.get_layer("whiten").set_weights([whitening])

@@ -77,26 +77,15 @@ REGISTRY = {
     "mnist": _mnist_like(
         "mnist", "MNIST handwritten digits (60,000 train / 10,000 test, 28x28 grey)",
         "http://yann.lecun.com/exdb/mnist/",
-        ("https://storage.googleapis.com/cvdf-datasets/mnist/",),
+        (
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's mirror of the same files
+        ),
         (
             ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
             ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
             ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
             ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
-        ),
-    ),
-    "fashion_mnist": _mnist_like(
-        "fashion_mnist", "Fashion-MNIST clothing images (60,000 train / 10,000 test, 28x28 grey)",
-        "https://github.com/zalandoresearch/fashion-mnist",
-        (
-            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
-        ),
-        (
-            ("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
-            ("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
-            ("t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
-            ("t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
         ),
     ),
     "cifar10": Dataset(
@@ -163,11 +152,8 @@ def download(remote, dest, progress=True):
             with os.fdopen(fd, "wb") as out:
                 digest = _fetch(url, out, remote.size, progress)
             if digest != remote.sha256:
-                raise DataError(
-                    f"checksum mismatch for {url}: expected sha256 {remote.sha256}, got {digest}; "
-                    "the download was corrupted or changed upstream: run again, or download the "
-                    "file yourself and pass --data-dir DIR"
-                )
+                failures.append(f"{url} (checksum mismatch: expected sha256 {remote.sha256}, got {digest})")
+                continue
             os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); cached data is for everyone
             os.replace(tmp, dest)
             return dest
@@ -177,8 +163,8 @@ def download(remote, dest, progress=True):
             tmp.unlink(missing_ok=True)
     raise DataError(
         f"could not download {dest.name}: tried {'; '.join(failures)}. Check your internet "
-        "connection or proxy, or download the files on another machine and pass --data-dir DIR "
-        "(see datasets/README.md)"
+        "connection or proxy (a checksum mismatch means a corrupted or changed download: run again), "
+        "or download the files on another machine and pass --data-dir DIR (see datasets/README.md)"
     )
 
 
@@ -270,11 +256,13 @@ def read_idx(path, expected_magic, fix="replace it with a complete copy"):
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def load_mnist(data_dir=None, name="mnist"):
+def load_mnist(data_dir=None):
     """Returns (x_train, y_train), (x_test, y_test) as uint8 arrays, images (N, 28, 28).
 
-    `name` is "mnist" or "fashion_mnist" (same file layout).
+    The images keep MNIST's convention (background 0, ink 255); a copy with a light
+    background (some re-rendered copies store 255 - pixel) is refused with a message.
     """
+    name = "mnist"
     dataset = REGISTRY[name]
     if data_dir is not None:
         folder = _user_dir(data_dir, name)
@@ -299,25 +287,13 @@ def load_mnist(data_dir=None, name="mnist"):
             raise DataError(f"{p_x} has {len(x)} images but {p_y} has {len(y)} labels; {fix}")
         if y.size and y.max() > 9:
             raise DataError(f"{p_y} has label {y.max()}, expected 0..9; {fix}")
-    return (dark_background(x_train, p_xtr), y_train), (dark_background(x_test, p_xte), y_test)
-
-
-def dark_background(images, path):
-    """Returns images with MNIST's convention, background 0 and ink 255, inverting if needed.
-
-    Some copies in circulation store 255 - pixel (white paper, dark ink). Models
-    learn from either, but the README's numbers and learning rates assume the original
-    convention, so such a copy is flipped back with a warning that names the file.
-    """
-    border = np.concatenate([images[:, 0, :], images[:, -1, :], images[:, :, 0], images[:, :, -1]], axis=1)
-    if images.size and border.mean() > 127:
-        print(
-            f"warning: {path} stores inverted pixels (light background, mean border value "
-            f"{border.mean():.0f} of 255); using 255 - pixel, as in the original MNIST files",
-            file=sys.stderr,
-        )
-        return 255 - images
-    return images
+        border = np.concatenate([x[:, 0, :], x[:, -1, :], x[:, :, 0], x[:, :, -1]], axis=1)
+        if x.size and border.mean() > 127:
+            raise DataError(
+                f"{p_x} has light backgrounds (mean border pixel {border.mean():.0f} of 255), but MNIST's "
+                f"files have black backgrounds (0) and white ink (255): it is an inverted or re-rendered copy; {fix}"
+            )
+    return (x_train, y_train), (x_test, y_test)
 
 
 # --- CIFAR-10: binary version ---------------------------------------------------

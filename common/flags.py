@@ -1,12 +1,20 @@
 """Command-line flags shared by every script, and the run folder they resolve to.
 
-This module imports only the standard library, so `python weekN/script.py --help`
-answers in a fraction of a second (TensorFlow takes seconds to import).
+This module imports only the standard library. A script builds its parser at module
+level and parses it before `import keras`, so `python weekN/script.py --help` and a
+mistyped flag answer at once (TensorFlow takes seconds to import).
+
+- `make_parser(...)`: the standard flags; the script adds its own.
+- `parse(parser, argv)`: checks the values and picks the run folder, but creates nothing,
+  so a run that stops on a user error leaves no half-made folder behind.
+- `start_run(args, **extra)`: creates the run folder and writes config.json (called by
+  `common.runtime.setup` once the data has been read and the run really starts).
 """
 
 import argparse
 import datetime
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -14,11 +22,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNS_DIR = REPO_ROOT / "runs"
 
 
-def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42, smoke_epochs=2):
+def make_parser(script_file, doc, *, epochs=None, batch_size=None, learning_rate=None, seed=42, smoke_epochs=2):
     """Returns an ArgumentParser with the standard flags; scripts add their own.
 
     The defaults given here are the ones that reproduce the README's numbers. With
     --smoke, epochs drops to `smoke_epochs` unless --epochs is given explicitly.
+    A script that does not train (a prediction script) leaves out epochs, batch_size
+    and learning_rate, and its --help then shows no training flags.
     """
     script = Path(script_file).resolve()
     try:
@@ -30,9 +40,12 @@ def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42,
     )
     parser.set_defaults(script=script.stem, smoke_epochs=smoke_epochs)
     group = parser.add_argument_group("common flags")
-    group.add_argument("--epochs", type=int, default=epochs, help="passes over the training data (default: %(default)s)")
-    group.add_argument("--batch-size", type=int, default=batch_size, help="examples per gradient step (default: %(default)s)")
-    group.add_argument("--learning-rate", type=float, default=learning_rate, help="step size (default: %(default)s)")
+    if epochs is not None:
+        group.add_argument("--epochs", type=int, default=epochs, help="passes over the training data (default: %(default)s)")
+    if batch_size is not None:
+        group.add_argument("--batch-size", type=int, default=batch_size, help="examples per gradient step (default: %(default)s)")
+    if learning_rate is not None:
+        group.add_argument("--learning-rate", type=float, default=learning_rate, help="step size (default: %(default)s)")
     group.add_argument("--seed", type=int, default=seed, help="random seed for weights and shuffling (default: %(default)s)")
     group.add_argument(
         "--data-dir", type=Path, default=None,
@@ -41,7 +54,7 @@ def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42,
     group.add_argument(
         "--log-dir", type=Path, default=None,
         help="run folder for TensorBoard events, config.json, metrics.json and figures "
-        "(default: runs/<script>/<timestamp>/)",
+        "(default: runs/<script>/<timestamp>/); it must be new or empty",
     )
     group.add_argument(
         "--device", choices=("auto", "cpu", "gpu"), default="auto",
@@ -49,32 +62,49 @@ def make_parser(script_file, doc, *, epochs, batch_size, learning_rate, seed=42,
     )
     group.add_argument(
         "--mixed-precision", choices=("auto", "on", "off"), default="auto",
-        help="16-bit compute with float32 weights (float16 on GPUs, bfloat16 on CPUs); auto: on where it was "
-        "measured to pay (default: %(default)s)",
+        help="16-bit compute with float32 weights (float16 on GPUs, bfloat16 on CPUs); auto: float16 on GPUs "
+        "with tensor cores, float32 elsewhere (default: %(default)s)",
     )
     group.add_argument("--smoke", action="store_true", help="tiny run (a few batches) that finishes in seconds")
     return parser
 
 
-def parse(parser, argv=None):
-    """Parses argv, checks the standard flags, creates the run folder, saves config.json."""
+def parse(parser, argv=None, allow_existing_run=False):
+    """Parses argv and checks the values; returns args with args.log_dir resolved (not created).
+
+    A run folder that already holds files is refused (a second run would mix its
+    TensorBoard events and overwrite the first run's numbers) unless `allow_existing_run`
+    (used by --resume, which continues the run in that folder).
+    """
     args = parser.parse_args(argv)
     explicit = sys.argv[1:] if argv is None else argv
-    if args.smoke and not any(a == "--epochs" or a.startswith("--epochs=") for a in explicit):
+    if args.smoke and hasattr(args, "epochs") and not any(a == "--epochs" or a.startswith("--epochs=") for a in explicit):
         args.epochs = min(args.epochs, args.smoke_epochs)
     for name in ("epochs", "batch_size"):
-        if getattr(args, name) < 1:
+        if getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.learning_rate <= 0:
+    for name, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            parser.error(f"--{name.replace('_', '-')} must be a finite number, not {value}")
+    if getattr(args, "learning_rate", 1) <= 0:
         parser.error("--learning-rate must be positive")
     if args.log_dir is None:
         args.log_dir = new_run_dir(args.script, smoke=args.smoke)
     args.log_dir = Path(args.log_dir)
-    args.log_dir.mkdir(parents=True, exist_ok=True)
-    config = config_dict(args)
-    print("Config: " + json.dumps(config, ensure_ascii=False))
-    save_json(args.log_dir / "config.json", config)
+    if not allow_existing_run and args.log_dir.is_dir() and any(args.log_dir.iterdir()):
+        raise SystemExit(
+            f"error: --log-dir {args.log_dir} already holds a run; choose a new folder "
+            "(or leave out --log-dir for a new runs/<script>/<time>/ folder), or delete that one"
+        )
+    print("Config: " + json.dumps(config_dict(args), ensure_ascii=False))
     return args
+
+
+def start_run(args, **extra):
+    """Creates the run folder and writes config.json: the flags plus `extra` (device, versions)."""
+    args.log_dir.mkdir(parents=True, exist_ok=True)
+    save_json(args.log_dir / "config.json", {**config_dict(args), **extra})
+    return args.log_dir
 
 
 def new_run_dir(script, smoke=False):
@@ -102,12 +132,12 @@ def config_dict(args):
 
 
 def save_json(path, obj):
-    """Writes obj as indented UTF-8 JSON."""
-    Path(path).write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Writes obj as indented UTF-8 JSON; NaN and infinity are not JSON, so they raise ValueError."""
+    Path(path).write_text(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def update_json(path, **values):
-    """Adds or replaces keys in a JSON file (used to add the device to config.json)."""
+    """Adds or replaces keys in a JSON file."""
     path = Path(path)
     obj = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     obj.update(values)

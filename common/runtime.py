@@ -1,6 +1,7 @@
 """Device, seeds, mixed precision and multi-GPU strategy for a run.
 
 One call, `setup(args)`, after the flags are parsed and the data is loaded:
+- creates the run folder and writes config.json (the flags, the device, the versions);
 - `--device auto` uses a GPU when TensorFlow sees one, else the CPU, and says which;
 - seeds Python, NumPy and TensorFlow through Keras' global seed;
 - turns on mixed precision (16-bit compute, float32 weights) where it pays: float16 on
@@ -9,7 +10,9 @@ One call, `setup(args)`, after the flags are parsed and the data is loaded:
   with AMX bfloat16 units (Intel Xeon since Sapphire Rapids), never on a laptop CPU;
 - returns a tf.distribute strategy: MirroredStrategy over all GPUs when there are
   several, else the default strategy. Build and compile Keras models inside
-  `strategy.scope()` so the same script runs on one GPU, many, or none.
+  `strategy.scope()` so the same script runs on one GPU, many, or none;
+- makes Ctrl-C end the run with one line instead of a traceback (exit status 130),
+  keeping what was written to the run folder.
 """
 
 import sys
@@ -18,14 +21,14 @@ import warnings
 import keras
 import tensorflow as tf
 
-from common import flags
+from common import flags, tb
 
 
 def setup(args, cpu_bfloat16=False):
     """Configures the device for this run; returns the tf.distribute strategy to build models in.
 
     cpu_bfloat16: with `--mixed-precision auto`, compute in bfloat16 on a CPU that has AMX
-    bfloat16 units. Pass True only where it was measured to pay (week2/cifar10_cnn.py: 1.5x).
+    bfloat16 units. Pass True only where a benchmark showed it faster.
     """
     gpus = tf.config.list_physical_devices("GPU")
     if args.device == "cpu" and gpus:
@@ -57,11 +60,33 @@ def setup(args, cpu_bfloat16=False):
     else:
         device = "CPU" + ("" if args.device == "cpu" else " (TensorFlow sees no GPU)")
     print(f"Device: {device}; precision {precision}; replicas {strategy.num_replicas_in_sync}; TensorFlow {tf.__version__}")
-    flags.update_json(
-        args.log_dir / "config.json",
-        device=device, precision=precision, replicas=strategy.num_replicas_in_sync, tensorflow=tf.__version__,
+    flags.start_run(
+        args, device=device, precision=precision, replicas=strategy.num_replicas_in_sync, tensorflow=tf.__version__,
+        keras=keras.__version__,
     )
+    sys.excepthook = interrupted_hook(args.log_dir)
     return strategy
+
+
+def interrupted_hook(log_dir):
+    """An excepthook that reports Ctrl-C in one line and leaves the run folder as it is.
+
+    Python still exits with status 130 (interrupted) after the hook. metrics.json, if the run
+    had not written one, records that it was interrupted, so a reader of the folder knows.
+    Every other exception gets Python's usual traceback.
+    """
+
+    def hook(kind, value, traceback):
+        if not issubclass(kind, KeyboardInterrupt):
+            return sys.__excepthook__(kind, value, traceback)
+        epochs = len(tb.read_scalars(log_dir).get("train/epoch_loss", [])) if log_dir.is_dir() else 0
+        metrics = log_dir / "metrics.json"
+        if log_dir.is_dir() and not metrics.exists():
+            flags.save_json(metrics, {"interrupted": True, "epochs_completed": epochs})
+        done = f" after {epochs} epoch{'s' * (epochs != 1)}" if epochs else ""
+        print(f"\ninterrupted (Ctrl-C){done}; what was written so far is kept in {log_dir}", file=sys.stderr)
+
+    return hook
 
 
 def cpu_has_amx_bfloat16():

@@ -17,8 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lets `import com
 from common import data
 
 LOADERS = {
-    "mnist": lambda: data.load_mnist(name="mnist"),
-    "fashion_mnist": lambda: data.load_mnist(name="fashion_mnist"),
+    "mnist": data.load_mnist,
     "cifar10": data.load_cifar10,  # downloads, extracts safely, and parses every batch
     "iris": data.load_iris,  # bundled with the code
 }

@@ -30,8 +30,8 @@ def test_download_data_reports_cached_and_failed(offline_cache, tmp_path, monkey
 
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "empty"))
     monkeypatch.setattr(data, "download", unreachable)
-    assert download_data.main(["--only", "fashion_mnist"]) == 1
-    assert "FAILED  fashion_mnist" in capsys.readouterr().out
+    assert download_data.main(["--only", "mnist"]) == 1
+    assert "FAILED  mnist" in capsys.readouterr().out
 
 
 def test_run_all_finds_week_scripts_but_not_homework_templates():

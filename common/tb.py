@@ -7,6 +7,7 @@ Open it with `tensorboard --logdir runs`.
 """
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -17,10 +18,38 @@ import tensorflow as tf
 from common import flags
 
 
-def tensorboard_callback(log_dir, histograms=False):
-    """Keras callback: per-epoch scalars and the model graph; weight histograms if asked."""
-    return keras.callbacks.TensorBoard(
-        log_dir=str(log_dir), histogram_freq=1 if histograms else 0, write_graph=True, update_freq="epoch"
+def tensorboard_callback(log_dir):
+    """Keras callback: per-epoch scalars and the model graph, under `train/` and `validation/`."""
+    return keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=True, update_freq="epoch")
+
+
+class StopOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN, but the run ends with one line that says what to do.
+
+    A loss of NaN or infinity means the weights have blown up (usually a learning rate
+    that is too large); training further or evaluating such a model means nothing.
+    """
+
+    def __init__(self, log_dir=None):
+        super().__init__()
+        self.log_dir = log_dir
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            stop_on_nan(loss, f"epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}", self.log_dir)
+
+
+def stop_on_nan(loss, where, log_dir=None):
+    """Ends the run with one line (exit status 1) because the loss became NaN or infinite."""
+    if log_dir is not None and Path(log_dir).is_dir():
+        flags.save_json(Path(log_dir) / "metrics.json", {"stopped": f"loss became {float(loss)} at {where}"})
+    raise SystemExit(
+        f"error: the training loss became {float(loss)} at {where}, so the run stopped; the weights have "
+        "blown up: try a smaller --learning-rate"
     )
 
 
@@ -93,8 +122,21 @@ def save_figure(fig, path, log_dir=None, tag=None):
 
 
 def write_metrics(log_dir, **metrics):
-    """Writes metrics.json (the run's final numbers) and prints it."""
-    metrics = {k: (float(v) if isinstance(v, (np.floating, np.integer)) else v) for k, v in metrics.items()}
+    """Writes metrics.json (the run's final numbers) and prints it.
+
+    NumPy numbers become plain ones; NaN or infinity (not valid JSON) become null.
+    """
+
+    def plain(value):
+        if isinstance(value, (np.floating, np.integer)):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    metrics = {k: plain(v) for k, v in metrics.items()}
     flags.save_json(Path(log_dir) / "metrics.json", metrics)
     print("Metrics: " + json.dumps(metrics, ensure_ascii=False))
     return metrics
@@ -129,54 +171,3 @@ class Timer:
 
     def seconds(self):
         return time.perf_counter() - self.start
-
-
-class TimeToAccuracy(keras.callbacks.Callback):
-    """Measures how long training takes to first reach `target` accuracy on (x, y).
-
-    Evaluates every `every` training steps and at each epoch's end. Only time spent in
-    training counts: the evaluations themselves are excluded, so models that are
-    evaluated equally often are compared fairly. Logs `epoch_loss` and `epoch_accuracy`
-    under `<log_dir>/test` for TensorBoard. With `stop_at_target`, training stops once
-    the target is reached (used for baselines).
-    """
-
-    def __init__(self, x, y, target, every=None, log_dir=None, stop_at_target=False, batch_size=1000):
-        super().__init__()
-        self.x, self.y, self.target, self.every = x, y, target, every
-        self.writer = writer(log_dir, "test") if log_dir else None
-        self.stop_at_target, self.batch_size = stop_at_target, batch_size
-        self.seconds_to_target = None
-        self.curve = []  # (train seconds, epochs done, accuracy)
-
-    def on_train_begin(self, logs=None):
-        self.train_seconds, self.steps = 0.0, 0
-        self.started = time.perf_counter()
-
-    def _evaluate(self, epochs_done):
-        self.train_seconds += time.perf_counter() - self.started
-        loss, accuracy = self.model.evaluate(self.x, self.y, batch_size=self.batch_size, verbose=0)[:2]
-        self.curve.append((round(self.train_seconds, 2), round(epochs_done, 3), float(accuracy)))
-        if self.seconds_to_target is None and accuracy >= self.target:
-            self.seconds_to_target = self.train_seconds
-            print(f"  reached test accuracy {accuracy:.4f} >= {self.target} after {self.train_seconds:.1f}s of training")
-            if self.stop_at_target:
-                self.model.stop_training = True
-        self.started = time.perf_counter()
-        return loss, accuracy
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.every and (batch + 1) % self.every == 0 and (batch + 1) < self.params.get("steps", 0):
-            self._evaluate(self.epoch + (batch + 1) / self.params["steps"])
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss, accuracy = self._evaluate(epoch + 1)
-        print(f"  epoch {epoch + 1}: test accuracy {accuracy:.4f}, {self.train_seconds:.1f}s of training")
-        if self.writer:
-            with self.writer.as_default():
-                tf.summary.scalar("epoch_loss", loss, step=epoch)
-                tf.summary.scalar("epoch_accuracy", accuracy, step=epoch)

@@ -407,7 +407,15 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
 
 def list_image_folder(directory):
-    """Returns (paths, labels, class_names) for a folder with one sub-folder per class."""
+    """Returns (paths, labels, class_names) for a folder with one sub-folder per class.
+
+    Every class folder must hold at least one file that decodes as an image. One that is empty, or
+    whose files are all unreadable (a zero-byte .jpg, a PDF renamed .jpg), stops here with the same
+    error: otherwise a model would be trained, and exported, with a class it has never seen. Single
+    unreadable files among good ones are listed; load_images skips them with a warning.
+    """
+    from PIL import Image, UnidentifiedImageError
+
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError(f"image folder {directory} does not exist; it should hold one sub-folder of images per class")
@@ -420,7 +428,17 @@ def list_image_folder(directory):
     paths, labels = [], []
     for label, class_dir in enumerate(class_dirs):
         files = sorted(p for p in class_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
+        problems = []
+        for path in files:  # stops at the first file that decodes (usually the first one)
+            try:
+                with Image.open(path) as image:
+                    image.load()
+                break
+            except (UnidentifiedImageError, OSError, ValueError) as e:
+                problems.append(f"warning: skipping {path}: not a readable image ({e})")
+        else:  # no file decoded, or there were none
+            for problem in problems:
+                print(problem, file=sys.stderr)
             raise DataError(
                 f"class folder {class_dir} has no images ({', '.join(IMAGE_SUFFIXES)}); add some or remove the folder"
             )

@@ -3,14 +3,21 @@
 요약: 스크립트를 실행해 metrics.json, 걸린 시간, TensorFlow 버전, 장치를 results/에
 기록하고, README의 결과 표를 results/에서 다시 만듭니다. README의 모든 숫자는 여기서 나옵니다.
 
-Run:    python scripts/benchmark.py week1/mnist_softmax_regression.py -- --data-dir ../shared/datasets/mnist
-        python scripts/benchmark.py week1/mnist_softmax_regression.py --name keras -- --keras --data-dir DIR
-        python scripts/benchmark.py week1/mnist_cnn.py --baseline keras_mnist_convnet -- --data-dir DIR
+Run:    python scripts/benchmark.py week1/mnist_softmax_regression.py
+        python scripts/benchmark.py week1/mnist_softmax_regression.py --name keras -- --keras
+        python scripts/benchmark.py week1/mnist_cnn.py --seeds 3
+        python scripts/benchmark.py week1/mnist_cnn.py --name to_0.990 --seeds 3 --baseline keras_mnist_convnet -- --epochs 2
         python scripts/benchmark.py --render     (only rewrite the README table from results/*.json)
---baseline NAME also runs that recipe from scripts/baselines.py right after the script, on the same
-machine and data, and records both times to the target accuracy and their ratio.
-Flags after `--` go to the script unchanged. Each run writes results/<week>_<script>[_<name>].json
-and re-renders the table between the `results:begin` and `results:end` markers of README.md.
+Flags after `--` go to the script unchanged (add `--data-dir DIR` to read your own copy of the data; the
+recorded command leaves it out, since it only says where the same files are). Each run writes
+results/<week>_<script>[_<name>].json and re-renders the table between the `results:begin` and
+`results:end` markers of README.md.
+
+--seeds N runs the script N times (--seed 42, 43, ...) and records every run, the mean of each metric and the
+median of the times. --baseline NAME times a reference recipe from scripts/baselines.py in the same invocation,
+by airbench's rule: the script's fixed schedule must reach --target in test accuracy averaged over the seeds; the
+recipe is credited with the fewest epochs whose seed-averaged test accuracy reaches it; the ratio compares the
+median training seconds of the two.
 """
 
 import argparse
@@ -18,6 +25,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -28,8 +36,11 @@ RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 HEADLINE_METRICS = ("test_accuracy", "test_mse", "val_accuracy")
+FIRST_SEED = 42  # the scripts' default --seed, so a one-seed benchmark is the default run
 NOTE_METRICS = {  # metric key -> how the notes column names it
-    "frozen_features_test_accuracy": "frozen-feature softmax test_accuracy",
+    "val_accuracy": "val_accuracy",
+    "val_mse": "val_mse",
+    "frozen_features_val_accuracy": "frozen-feature softmax val_accuracy",
     "grad_check_finite_diff": "gradient check vs finite differences",
     "grad_check_gradient_tape": "vs GradientTape",
     "xor_accuracy": "XOR accuracy",
@@ -95,19 +106,92 @@ def shared_data_flags(script_args):
     return keep
 
 
-def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None, baseline=None, note=None):
-    """Runs one script as a user would (and a baseline recipe if asked); writes and returns the record."""
+def user_command(rel, script_args):
+    """The command a user types: the script's flags without --data-dir (which only says where the files are)."""
+    data_flags = shared_data_flags(script_args)
+    shown = [a for a in script_args if a not in data_flags or a == "--smoke"]
+    return " ".join(["python", rel, *shown])
+
+
+def run_seeds(script, script_args, seeds, log_root, label):
+    """Runs a script once per seed; returns [{"seed", "metrics", "config", "wall_seconds"}]."""
+    if any(a == "--seed" or a.startswith("--seed=") for a in script_args) and len(seeds) > 1:
+        raise SystemExit("error: --seeds N chooses the seeds itself; drop --seed from the script's flags")
+    runs = []
+    for seed in seeds:
+        args = script_args + (["--seed", str(seed)] if len(seeds) > 1 else [])
+        metrics, config, wall = run_once(script, args, log_root / f"{label}-seed{seed}")
+        runs.append({"seed": seed, "metrics": metrics, "config": config, "wall_seconds": round(wall, 1)})
+    return runs
+
+
+def summarise(runs):
+    """One run's metrics as they are; several runs: each number's mean (times: median), and its spread."""
+    if len(runs) == 1:
+        return runs[0]["metrics"], None
+    summary, spread = {}, {}
+    for key, value in runs[0]["metrics"].items():
+        values = [r["metrics"].get(key) for r in runs]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            timing = key.endswith("seconds")
+            centre = statistics.median(values) if timing else statistics.fmean(values)
+            summary[key] = round(centre, 5)
+            spread[key] = {"min": min(values), "max": max(values), "std": round(statistics.pstdev(values), 5)}
+        elif all(v == value for v in values):
+            summary[key] = value
+    return summary, spread
+
+
+def time_to_target(record, runs, baseline, baseline_epochs, target, script_args, seeds, log_root, stamp):
+    """Runs the baseline recipe over the same seeds and compares training time to the target (airbench's rule)."""
+    baseline_args = [baseline, "--epochs", str(baseline_epochs), *shared_data_flags(script_args)]
+    b_runs = run_seeds(REPO_ROOT / "scripts" / "baselines.py", baseline_args, seeds, log_root, f"{baseline}-{stamp}")
+    curves = [r["metrics"]["accuracy_by_epoch"] for r in b_runs]
+    mean_by_epoch = [round(statistics.fmean(c[e][1] for c in curves), 5) for e in range(min(map(len, curves)))]
+    epochs = next((e + 1 for e, acc in enumerate(mean_by_epoch) if acc >= target), None)
+    b_seconds = statistics.median(c[epochs - 1][2] for c in curves) if epochs else None
+    ours_acc = statistics.fmean(r["metrics"]["test_accuracy"] for r in runs)
+    ours_seconds = statistics.median(r["metrics"]["train_seconds"] for r in runs)
+    reached = ours_acc >= target
+    ratio = round(ours_seconds / b_seconds, 3) if reached and b_seconds else None
+    record["time_to_target"] = {
+        "target": target,
+        "seeds": seeds,
+        "script_mean_test_accuracy": round(ours_acc, 5),
+        "script_reached_target": reached,
+        "script_train_seconds": ours_seconds,
+        "baseline": {
+            "recipe": baseline,
+            "command": user_command("scripts/baselines.py", baseline_args),
+            "mean_test_accuracy_by_epoch": mean_by_epoch,
+            "epochs_to_target": epochs,
+            "train_seconds": b_seconds,
+            "runs": [{"seed": r["seed"], "accuracy_by_epoch": r["metrics"]["accuracy_by_epoch"]} for r in b_runs],
+        },
+        "ratio": ratio,
+    }
+    print(f"Time to {target} (mean of {len(seeds)} seeds): script {ours_seconds:.1f}s (mean accuracy {ours_acc:.4f}), "
+          f"{baseline} {b_seconds if b_seconds is None else round(b_seconds, 1)}s after {epochs} epochs, ratio {ratio}")
+
+
+def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None, seeds=1, baseline=None,
+        baseline_epochs=8, target=0.990, note=None):
+    """Runs one script as a user would (over `seeds` seeds, and a baseline if asked); writes and returns the record."""
     script = Path(script).resolve()
     rel = script.relative_to(REPO_ROOT).as_posix()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     log_root = log_root or REPO_ROOT / "runs" / "benchmark"
-    metrics, config, wall = run_once(script, script_args, log_root / f"{result_name(rel, name)}-{stamp}")
+    seed_list = [FIRST_SEED + i for i in range(seeds)]
+    runs = run_seeds(script, script_args, seed_list, log_root, f"{result_name(rel, name)}-{stamp}")
+    metrics, spread = summarise(runs)
+    config = runs[0]["config"]
     record = {
         "script": rel,
         "name": name,
-        "command": " ".join(["python", rel, *script_args]),
+        "command": user_command(rel, script_args),
+        "data_dir_given": bool(shared_data_flags(script_args)),
         "metrics": metrics,
-        "wall_seconds": round(wall, 1),
+        "wall_seconds": round(statistics.median(r["wall_seconds"] for r in runs), 1),
         "device": config.get("device"),
         "precision": config.get("precision"),
         "tensorflow": config.get("tensorflow"),
@@ -116,22 +200,14 @@ def run(script, script_args, name=None, results_dir=RESULTS_DIR, log_root=None, 
         "date": datetime.date.today().isoformat(),
         "commit": git_commit(),
     }
+    if spread:
+        record["seeds"] = seed_list
+        record["spread"] = spread
+        record["runs"] = [{k: v for k, v in r.items() if k != "config"} for r in runs]
     if note:
         record["note"] = note
     if baseline:
-        baseline_args = [baseline, *shared_data_flags(script_args)]
-        b_metrics, _, b_wall = run_once(REPO_ROOT / "scripts" / "baselines.py", baseline_args, log_root / f"{baseline}-{stamp}")
-        record["baseline"] = {
-            "recipe": baseline,
-            "command": " ".join(["python scripts/baselines.py", *baseline_args]),
-            "seconds_to_target": b_metrics.get("seconds_to_target"),
-            "target_accuracy": b_metrics.get("target_accuracy"),
-            "test_accuracy": b_metrics.get("test_accuracy"),
-            "wall_seconds": round(b_wall, 1),
-        }
-        ours, theirs = metrics.get("seconds_to_target"), b_metrics.get("seconds_to_target")
-        record["speed_ratio"] = round(ours / theirs, 3) if ours and theirs else None
-        print(f"Time to {metrics.get('target_accuracy')}: script {ours}s, {baseline} {theirs}s, ratio {record['speed_ratio']}")
+        time_to_target(record, runs, baseline, baseline_epochs, target, script_args, seed_list, log_root, stamp)
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{result_name(rel, name)}.json"
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -153,6 +229,9 @@ def render_table(records):
         metrics = r["metrics"]
         key = next((k for k in HEADLINE_METRICS if k in metrics), None)
         result = f"{key} {metrics[key]:.4f}" if key else ""
+        if key and r.get("spread"):
+            low, high = r["spread"][key]["min"], r["spread"][key]["max"]
+            result += f" (mean of {len(r['seeds'])} seeds, {low:.4f}–{high:.4f})"
         train = f"{metrics['train_seconds']:.1f} s" if "train_seconds" in metrics else ""
         machine = r["machine"] if (r.get("device") or "CPU").startswith("CPU") else f"{r['device']}"
         if r.get("precision") not in (None, "float32"):
@@ -168,16 +247,21 @@ def render_table(records):
 def notes(record):
     """Extra numbers worth a column: time to a target accuracy, a baseline's, other metrics."""
     metrics, parts = record["metrics"], []
-    if metrics.get("seconds_to_target") is not None:
-        parts.append(f"{metrics['target_accuracy']:.3f} after {metrics['seconds_to_target']:.0f} s of training")
-    base = record.get("baseline")
-    if base:
-        theirs = "never reached" if base["seconds_to_target"] is None else f"{base['seconds_to_target']:.0f} s"
-        parts.append(f"baseline `{base['recipe']}`: {theirs} (ratio {record.get('speed_ratio')})")
+    race = record.get("time_to_target")
+    if race:
+        base = race["baseline"]
+        ours = "reached" if race["script_reached_target"] else "did not reach"
+        theirs = (f"{base['epochs_to_target']} epochs, {base['train_seconds']:.0f} s" if base["epochs_to_target"]
+                  else "not reached")
+        parts.append(
+            f"time to test accuracy {race['target']:.3f} (mean of {len(race['seeds'])} seeds): this schedule {ours} it "
+            f"({race['script_mean_test_accuracy']:.4f}) in {race['script_train_seconds']:.0f} s of training; "
+            f"baseline `{base['recipe']}`: {theirs} (ratio {race['ratio']})"
+        )
     if record.get("note"):
         parts.append(record["note"])
     for key, label in NOTE_METRICS.items():
-        if key in metrics:
+        if key in metrics and not (key == "val_accuracy" and "test_accuracy" not in metrics):
             value = metrics[key]
             parts.append(f"{label} {value:.2g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{label} {value:.4g}")
     return "; ".join(parts)
@@ -203,11 +287,15 @@ def main(argv=None):
     parser.add_argument("script", nargs="?", help="the script to run, e.g. week1/mnist_softmax_regression.py")
     parser.add_argument("--name", help="a suffix for the results file, for a variant run (e.g. keras)")
     parser.add_argument("--render", action="store_true", help="only re-render the README table from results/")
+    parser.add_argument("--seeds", type=int, default=1, help="run the script this many times (--seed 42, 43, ...)")
     parser.add_argument("--baseline", help="also time this recipe from scripts/baselines.py (e.g. keras_mnist_convnet)")
+    parser.add_argument("--baseline-epochs", type=int, default=8, help="the longest schedule tried for the baseline")
+    parser.add_argument("--target", type=float, default=0.990, help="test accuracy of the time-to-target race")
     parser.add_argument("--note", help="a sentence for the table's notes column (what the run measures)")
     args = parser.parse_args(own)
     if args.script:
-        run(args.script, script_args, name=args.name, baseline=args.baseline, note=args.note)
+        run(args.script, script_args, name=args.name, seeds=args.seeds, baseline=args.baseline,
+            baseline_epochs=args.baseline_epochs, target=args.target, note=args.note)
     elif not args.render:
         parser.error("give a script to run, or --render")
     changed = render_readme()

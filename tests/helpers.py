@@ -32,3 +32,12 @@ def offline_data(cache):
         mp.setenv(data.CACHE_ENV, str(cache))
         mp.setattr(data, "download", no_download)
         yield cache
+
+
+TENSORFLOW_STARTUP = ("WARNING: All log messages before absl::InitializeLog()", "I0000 ", "W0000 ", "E0000 ")
+
+
+def is_tensorflow_startup_line(line):
+    """True for the lines TensorFlow's C++ side prints when it is imported (no env var silences them all)."""
+    return line.startswith(TENSORFLOW_STARTUP) or "rebuild TensorFlow with the appropriate compiler flags" in line \
+        or line.startswith("To enable the following instructions")

@@ -1,6 +1,7 @@
-"""Flags, device selection and the logging helpers."""
+"""Flags, the run folder, device selection, Ctrl-C and NaN handling, and the TensorBoard/figure helpers."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -19,34 +20,74 @@ def parser():
     return flags.make_parser(__file__, "A test script.", epochs=3, batch_size=8, learning_rate=0.1)
 
 
-def test_help_is_fast_and_lists_flags():
+HELP_PROBE = """
+import runpy, sys
+sys.argv = [sys.argv[1], "--help"]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit as exit:
+    print("EXIT", exit.code, "TENSORFLOW" if "tensorflow" in sys.modules else "NO-TENSORFLOW")
+"""
+
+
+@pytest.mark.parametrize("script", ["week1/mnist_softmax_regression.py", "week1/mnist_cnn.py", "docs/script_template.py"])
+def test_help_answers_before_tensorflow_is_imported(script):
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, str(REPO / "week1/mnist_softmax_regression.py"), "--help"],
-        capture_output=True, text=True, timeout=30, cwd="/",  # from outside the repository, too
+        [sys.executable, "-c", HELP_PROBE, str(REPO / script)],
+        capture_output=True, text=True, timeout=60, cwd="/",  # from outside the repository, too
     )
     seconds = time.perf_counter() - start
-    assert result.returncode == 0
+    assert result.stdout.strip().endswith("EXIT 0 NO-TENSORFLOW"), result.stdout + result.stderr
     for flag in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--data-dir", "--log-dir", "--device", "--smoke"):
         assert flag in result.stdout
-    assert seconds < 2.0, f"--help took {seconds:.2f}s"
+    assert seconds < 10, f"--help took {seconds:.2f}s"  # generous: TensorFlow alone takes longer to import
 
 
-def test_unknown_flag_and_bad_values_exit_2(tmp_path, capsys):
-    for argv in (["--no-such-flag"], ["--epochs", "0"], ["--learning-rate", "-1"], ["--device", "tpu"]):
-        with pytest.raises(SystemExit) as info:
-            flags.parse(parser(), argv + ["--log-dir", str(tmp_path)])
-        assert info.value.code == 2
-    assert "error:" in capsys.readouterr().err
+def test_parser_without_training_flags():
+    plain = flags.make_parser(__file__, "A prediction script.")
+    text = plain.format_help()
+    assert "--epochs" not in text and "--learning-rate" not in text and "--seed" in text
+    args = flags.parse(plain, ["--smoke", "--log-dir", "unused"])
+    assert args.smoke and not hasattr(args, "epochs")
 
 
-def test_parse_writes_config_and_default_run_dir(tmp_path, monkeypatch):
+@pytest.mark.parametrize("argv, message", [
+    (["--no-such-flag"], "unrecognized arguments"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--learning-rate", "-1"], "--learning-rate must be positive"),
+    (["--learning-rate", "nan"], "--learning-rate must be a finite number"),
+    (["--learning-rate", "inf"], "--learning-rate must be a finite number"),
+    (["--device", "tpu"], "invalid choice"),
+])
+def test_unknown_flag_and_bad_values_exit_2(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        flags.parse(parser(), argv + ["--log-dir", str(tmp_path / "run")])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_used_run_folder_is_refused(tmp_path):
+    run = tmp_path / "run"
+    flags.start_run(flags.parse(parser(), ["--log-dir", str(run)]))
+    with pytest.raises(SystemExit, match=r"error: --log-dir .*run already holds a run"):
+        flags.parse(parser(), ["--log-dir", str(run)])
+    assert flags.parse(parser(), ["--log-dir", str(run)], allow_existing_run=True).log_dir == run  # --resume
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert flags.parse(parser(), ["--log-dir", str(empty)]).log_dir == empty
+
+
+def test_run_folder_is_made_when_the_run_starts(tmp_path, monkeypatch):
     monkeypatch.setattr(flags, "RUNS_DIR", tmp_path / "runs")
     args = flags.parse(parser(), ["--epochs", "5", "--smoke"])
     assert args.log_dir.parent == tmp_path / "runs" / "test_flags_runtime_logs"
     assert args.log_dir.name.endswith("-smoke")
+    assert not args.log_dir.exists()  # parsing alone creates nothing
+    flags.start_run(args, device="CPU")
     config = json.loads((args.log_dir / "config.json").read_text())
-    assert config["epochs"] == 5 and config["batch_size"] == 8 and config["smoke"] is True
+    assert config["epochs"] == 5 and config["batch_size"] == 8 and config["smoke"] is True and config["device"] == "CPU"
     again = flags.parse(parser(), ["--smoke"])
     assert again.log_dir != args.log_dir  # two runs in the same second get two folders
 
@@ -54,7 +95,7 @@ def test_parse_writes_config_and_default_run_dir(tmp_path, monkeypatch):
 def test_config_holds_lists_of_paths(tmp_path):
     p = parser()
     p.add_argument("images", nargs="*", type=Path)
-    flags.parse(p, ["a.png", "b.png", "--log-dir", str(tmp_path)])
+    flags.start_run(flags.parse(p, ["a.png", "b.png", "--log-dir", str(tmp_path)]))
     assert json.loads((tmp_path / "config.json").read_text())["images"] == ["a.png", "b.png"]
 
 
@@ -73,15 +114,15 @@ def test_device_falls_back_to_cpu(tmp_path):
     assert strategy.num_replicas_in_sync == 1
     assert keras.mixed_precision.global_policy().name == "float32"
 
-    gpu_args = flags.parse(parser(), ["--log-dir", str(tmp_path), "--device", "gpu"])
+    gpu_args = flags.parse(parser(), ["--log-dir", str(tmp_path / "gpu"), "--device", "gpu"])
     with pytest.raises(SystemExit, match="TensorFlow sees no GPU"):
         runtime.setup(gpu_args)
 
 
 def test_image_grid_layout():
-    from common import logs
+    from common import tb
 
-    grid = logs.image_grid(np.zeros((5, 4, 3)), ncols=3, pad=1)
+    grid = tb.image_grid(np.zeros((5, 4, 3)), ncols=3, pad=1)
     assert grid.shape == (2 * 4 + 1, 3 * 3 + 2, 1)
     assert grid[4, 0, 0] == 1.0 and grid[0, 0, 0] == 0.0  # padding is white, images keep their pixels
 
@@ -89,35 +130,81 @@ def test_image_grid_layout():
 def test_scalars_images_text_round_trip(tmp_path):
     import tensorflow as tf
 
-    from common import logs
+    from common import tb
 
-    with logs.writer(tmp_path, "train").as_default():
+    with tb.writer(tmp_path, "train").as_default():
         for step, value in enumerate([3.0, 2.0, 1.0]):
             tf.summary.scalar("epoch_loss", value, step=step)
-    logs.log_image(tmp_path, "test", "grid", np.ones((6, 6)))
-    logs.log_text(tmp_path, "test", "notes", "hello")
-    scalars = logs.read_scalars(tmp_path)
+    tb.log_image(tmp_path, "test", "grid", np.ones((6, 6)))
+    tb.log_text(tmp_path, "test", "notes", "hello")
+    scalars = tb.read_scalars(tmp_path)
     assert scalars["train/epoch_loss"] == [(0, 3.0), (1, 2.0), (2, 1.0)]
     assert "test/grid" not in scalars  # images are not scalars
 
 
 def test_korean_text_renders_in_figures(tmp_path):
-    from common import logs
+    from common import tb
 
-    plt = logs.pyplot()
+    plt = tb.pyplot()
     fig, ax = plt.subplots()
     ax.set_title("가중치 템플릿 -1")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for boxes
-        path = logs.save_figure(fig, tmp_path / "figure.png")
+        path = tb.save_figure(fig, tmp_path / "figure.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_write_metrics(tmp_path):
-    from common import logs
+def test_write_metrics_is_valid_json(tmp_path):
+    from common import tb
 
-    logs.write_metrics(tmp_path, test_accuracy=np.float32(0.5), train_seconds=1.25)
-    assert json.loads((tmp_path / "metrics.json").read_text()) == {"test_accuracy": 0.5, "train_seconds": 1.25}
+    tb.write_metrics(tmp_path, test_accuracy=np.float32(0.5), train_seconds=1.25, loss=float("nan"),
+                     curve=[np.float64(1.5), float("inf")])
+    text = (tmp_path / "metrics.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"test_accuracy": 0.5, "train_seconds": 1.25, "loss": None, "curve": [1.5, None]}
+
+
+def test_nan_loss_stops_the_run_with_one_line(tmp_path):
+    import keras
+
+    from common import tb
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(1e30), loss="mse")
+    x = np.ones((64, 1), "float32") * 1e20
+    with pytest.raises(SystemExit) as info:
+        model.fit(x, x, epochs=3, batch_size=8, verbose=0, callbacks=[tb.StopOnNaN(tmp_path)])
+    assert str(info.value.code).startswith("error: the training loss became ") and "--learning-rate" in str(info.value.code)
+    assert "epoch 1, step" in str(info.value.code)
+    assert "loss became" in json.loads((tmp_path / "metrics.json").read_text())["stopped"]
+
+
+def test_ctrl_c_is_one_line_and_keeps_the_run(tmp_path, capsys):
+    import tensorflow as tf
+
+    from common import runtime
+
+    with tf.summary.create_file_writer(str(tmp_path / "train")).as_default():
+        for epoch in range(5):
+            tf.summary.scalar("epoch_loss", 1.0 / (epoch + 1), step=epoch)
+    runtime.interrupted_hook(tmp_path)(KeyboardInterrupt, KeyboardInterrupt(), None)
+    err = capsys.readouterr().err.strip()
+    assert err == f"interrupted (Ctrl-C) after 5 epochs; what was written so far is kept in {tmp_path}"
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"interrupted": True, "epochs_completed": 5}
+    assert list((tmp_path / "train").glob("events.out.tfevents.*"))  # the run's logs are still there
+
+
+def test_ctrl_c_exit_status_is_130(tmp_path):
+    """A real interrupted script: one line on stderr after TensorFlow's own start-up lines, exit status 130."""
+    code = (
+        "import sys, os; sys.path.insert(0, os.getcwd()); from common import flags, runtime\n"
+        f"args = flags.parse(flags.make_parser('x.py', '', epochs=1), ['--log-dir', {str(tmp_path / 'run')!r}])\n"
+        "runtime.setup(args)\nraise KeyboardInterrupt\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode in (130, -signal.SIGINT)  # Python ends itself by SIGINT: the shell shows 130
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("interrupted (Ctrl-C); what was written so far is kept in")
 
 
 @pytest.mark.parametrize("amx, opt_in, choice, expected", [

@@ -1,13 +1,16 @@
 """Every week script, run in-process in --smoke mode on tiny generated data.
 
-New scripts are collected automatically. The generic checks apply to all of them;
-EXPECT adds what a user of a particular script would look at.
+New scripts are collected automatically and must get an EXPECT entry: what a user of
+that script would look at (scalars, metrics, files), and how many times it evaluates
+the test set ("test_evaluations": 1 for every script with a test set; the course
+chooses on validation and touches the test set once, at the end).
 """
 
 import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.helpers import load_script
@@ -20,50 +23,57 @@ SCRIPTS = sorted(
 # Per script: scalar tags that must be logged (and whether the first must fall over the run),
 # metric keys with their allowed range, and files the run folder must hold.
 EXPECT = {
+    "script_template": {},  # docs/script_template.py, run by test_template_runs
     "mnist_softmax_regression": {
-        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "test/epoch_loss", "test/epoch_accuracy"],
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy",
+                    "test/epoch_accuracy"],
         "falls": "train/epoch_loss",
-        "metrics": {"test_accuracy": (0.3, 1.0), "train_seconds": (0, 120)},
+        "metrics": {"test_accuracy": (0.9, 1.0), "val_accuracy": (0.9, 1.0), "train_seconds": (0, 120)},
         "files": ["weights.png"],
     },
     "mnist_mlp": {
-        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_accuracy"],
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy"],
         "falls": "train/epoch_loss",
-        "metrics": {"test_accuracy": (0.3, 1.0), "val_accuracy": (0.3, 1.0)},
+        "metrics": {"test_accuracy": (0.9, 1.0), "val_accuracy": (0.9, 1.0)},
         "files": ["first_layer.png"],
     },
     "mnist_autoencoder": {
-        "scalars": ["train/epoch_loss", "train/epoch_mse", "validation/epoch_mse"],
+        "scalars": ["train/epoch_loss", "train/epoch_mse", "validation/epoch_loss", "validation/epoch_mse"],
         "falls": "train/epoch_mse",
-        "metrics": {"test_mse": (0.0, 0.1)},
+        # an untrained decoder (all outputs 0.5) scores an MSE of about 0.18 on the fake digits
+        "metrics": {"test_mse": (0.0, 0.1), "val_mse": (0.0, 0.1)},
         "files": ["reconstructions.png"],
     },
     "mnist_stacked_autoencoder": {
-        "scalars": ["pretrain_1/train/epoch_loss", "pretrain_2/train/epoch_loss", "softmax_frozen/train/epoch_accuracy",
-                    "finetune/train/epoch_loss", "finetune/validation/epoch_accuracy"],
+        "scalars": ["pretrain_1/train/epoch_loss", "pretrain_1/validation/epoch_loss", "pretrain_2/train/epoch_loss",
+                    "pretrain_2/validation/epoch_loss", "softmax_frozen/train/epoch_accuracy",
+                    "softmax_frozen/validation/epoch_accuracy", "finetune/train/epoch_loss",
+                    "finetune/validation/epoch_accuracy"],
         "falls": "finetune/train/epoch_loss",
-        "metrics": {"test_accuracy": (0.3, 1.0), "frozen_features_test_accuracy": (0.0, 1.0)},
+        # chance is 0.1; the frozen-feature softmax gets 5 short epochs on features pre-trained for one
+        "metrics": {"test_accuracy": (0.9, 1.0), "val_accuracy": (0.9, 1.0), "frozen_features_val_accuracy": (0.2, 1.0)},
         "files": ["features.png", "stages.png"],
     },
     "mnist_cnn": {
         "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_accuracy"],
         "falls": "train/epoch_loss",
         "metrics": {"test_accuracy": (0.5, 1.0), "val_accuracy": (0.5, 1.0), "train_seconds": (0, 120)},
+        "test_evaluations": 1,
         "files": ["filters.png", "mistakes.png"],
     },
     "gradient_descent": {
         "scalars": ["alpha_small/loss", "alpha_good/loss", "alpha_large/loss",
                     "batch/epoch_loss", "minibatch/epoch_loss", "sgd/epoch_loss"],
         "falls": "alpha_good/loss",
-        "metrics": {"diverged_alpha_large": (1, 1), "diverged_alpha_good": (0, 0), "final_loss_alpha_good": (0.1, 1.0),
-                    "final_loss_alpha_large": (10, 1e12), "final_loss_sgd": (0.1, 0.5)},
+        "metrics": {"diverged_alpha_large": (1, 1), "diverged_alpha_good": (0, 0), "final_loss_alpha_good": (0.12, 0.6),
+                    "final_loss_alpha_small": (1.0, 10), "final_loss_alpha_large": (10, 1e12), "final_loss_sgd": (0.1, 0.5)},
         "files": ["alpha_paths.png", "gd_variants.png"],
     },
     "backprop_numpy": {
         "scalars": ["train/loss", "train/accuracy"],
         "falls": "train/loss",
         "metrics": {"grad_check_finite_diff": (0, 1e-6), "grad_check_gradient_tape": (0, 1e-6),
-                    "xor_accuracy": (0.0, 1.0), "final_loss": (0.0, 0.7)},
+                    "xor_accuracy": (1.0, 1.0), "final_loss": (0.0, 0.2)},
         "files": ["backprop_xor.png"],
     },
     "activation_functions": {
@@ -71,6 +81,7 @@ EXPECT = {
                     "sigmoid/grad_norm/layer_01", "relu/grad_norm/layer_11"],
         "metrics": {"max_derivative_error": (0, 1e-6), "grad_norm_ratio_sigmoid_to_relu": (0, 1e-2),
                     "grad_norm_first_layer_relu": (1e-3, 1.0)},
+        "test_evaluations": 0,  # a gradient demo on training images: it never looks at the test set
         "files": ["activations.png", "vanishing_gradients.png"],
     },
     "mse_vs_cross_entropy": {
@@ -78,62 +89,132 @@ EXPECT = {
                     "cross_entropy/grad_b"],
         "falls": "cross_entropy/loss",
         "metrics": {"initial_sigmoid_derivative": (0.017, 0.018), "initial_grad_b_mse": (0.017, 0.018),
-                    "initial_grad_b_cross_entropy": (0.98, 0.99), "reached_target_cross_entropy": (1, 1)},
+                    "initial_grad_b_cross_entropy": (0.98, 0.99), "reached_target_cross_entropy": (1, 1),
+                    "final_output_cross_entropy": (0.0, 0.1), "final_output_mse": (0.9, 1.0)},
         "files": ["mse_vs_cross_entropy.png"],
     },
     "overfitting": {
         "scalars": ["baseline/train/epoch_loss", "baseline/validation/epoch_accuracy", "dropout/validation/epoch_accuracy",
                     "l2/validation/epoch_accuracy", "test/accuracy"],
         "falls": "baseline/train/epoch_loss",
-        "metrics": {"test_accuracy": (0.3, 1.0), "best_val_accuracy_baseline": (0.3, 1.0),
-                    "best_val_accuracy_dropout": (0.3, 1.0), "best_val_accuracy_l2": (0.3, 1.0)},
+        "metrics": {"test_accuracy": (0.8, 1.0), "best_val_accuracy_baseline": (0.8, 1.0),
+                    "best_val_accuracy_dropout": (0.8, 1.0), "best_val_accuracy_l2": (0.8, 1.0)},
+        "test_evaluations": 1,
         "files": ["overfitting.png"],
     },
     "cifar10_cnn": {
-        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_accuracy"],
-        "metrics": {"test_accuracy": (0.0, 1.0), "test_accuracy_no_tta": (0.0, 1.0)},
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"test_accuracy": (0.5, 1.0), "val_accuracy": (0.5, 1.0), "epochs": (2, 2)},
+        "files": ["confusion_matrix.png"],
+    },
+    "cifar10_fast": {
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy"],
+        "falls": "train/epoch_loss",
+        "metrics": {"test_accuracy": (0.4, 1.0), "test_accuracy_no_tta": (0.4, 1.0), "val_accuracy": (0.4, 1.0),
+                    "epochs": (2, 2)},
         "files": ["confusion_matrix.png"],
     },
     "mnist_cnn_checkpoint": {
         "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy"],
         "falls": "train/epoch_loss",
-        "metrics": {"test_accuracy": (0.3, 1.0), "train_seconds": (0, 120), "epochs": (2, 2), "resumed_from_epoch": (0, 0)},
+        "metrics": {"test_accuracy": (0.9, 1.0), "val_accuracy": (0.9, 1.0), "best_val_accuracy": (0.9, 1.0),
+                    "best_epoch": (1, 2), "train_seconds": (0, 120), "epochs": (2, 2), "resumed_from_epoch": (0, 0)},
+        "test_evaluations": 1,
         "files": ["history.png", "model.keras", "checkpoints/best.keras", "checkpoints/latest.json",
                   "saved_model/saved_model.pb"],
     },
-    "predict_digit": {  # --smoke without IMAGE: draws sample_7.png and trains a tiny CNN
-        "scalars": ["train/epoch_loss", "train/epoch_accuracy"],
-        "falls": "train/epoch_loss",
-        "metrics": {"images": (1, 1), "mean_top1_probability": (0.1, 1.0), "tiny_model_test_accuracy": (0.3, 1.0)},
+    "predict_digit": {  # --smoke without IMAGE: draws sample_7.png, predicts with an untrained stand-in model
+        "metrics": {"images": (1, 1)},
         "files": ["predictions.png", "sample_7.png", "tiny_model.keras"],
     },
     "inception_v3_retrain": {
         "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy"],
         "falls": "train/epoch_loss",
-        "metrics": {"val_accuracy": (0.0, 1.0), "train_seconds": (0, 120), "num_images": (18, 18),
-                    "bottlenecks_computed": (0, 18), "bottlenecks_cached": (0, 18)},
+        # --smoke: 60 generated shapes, split 42/12/6; random-weight features still tell the colours apart
+        # (chance is 1/3). A fresh cache: every bottleneck is computed, none reused.
+        "metrics": {"test_accuracy": (0.5, 1.0), "val_accuracy": (0.6, 1.0), "train_seconds": (0, 120),
+                    "num_images": (60, 60), "num_val": (12, 12), "num_test": (6, 6), "skipped_files": (0, 0),
+                    "bottlenecks_computed": (60, 60), "bottlenecks_cached": (0, 0)},
         "files": ["training.png", "predictions.png", "model.keras", "labels.txt"],
     },
     "inception_v3_predict": {
         "scalars": ["smoke_model/train/epoch_loss", "smoke_model/train/epoch_accuracy"],
         "falls": "smoke_model/train/epoch_loss",
-        "metrics": {"num_images": (3, 3), "top_k": (3, 3), "mean_top1_probability": (0.34, 1.0)},
+        "metrics": {"num_images": (3, 3), "top_k": (3, 3), "mean_top1_probability": (0.6, 1.0)},
         "files": ["predictions.png"],
     },
 }
+
+
+class MarkedTestImages(np.ndarray):
+    """The test images, marked: NumPy keeps the mark through reshape, astype, slicing and arithmetic."""
+
+
+def count_test_evaluations(monkeypatch, module):
+    """Marks the test split the data layer returns; counts evaluations that take (most of) it whole.
+
+    Counted: keras.Model.evaluate / predict, data.make_pipeline, and the script's own top-level
+    `evaluate` function (hand-written loops), when their first argument is the marked test images.
+    Figures that show a few test images are not evaluations and are not counted.
+    """
+    import keras
+
+    from common import data
+
+    calls = []
+    sizes = {}
+
+    def marked_loader(load):
+        def wrapper(*args, **kwargs):
+            result = load(*args, **kwargs)
+            (x_train, y_train), (x_test, y_test), *rest = result
+            sizes["test"] = len(x_test)
+            return ((x_train, y_train), (x_test.view(MarkedTestImages), y_test), *rest)
+        return wrapper
+
+    def counted(function, name):
+        def wrapper(*args, **kwargs):
+            x = next((a for a in args if isinstance(a, np.ndarray)), None)
+            if isinstance(x, MarkedTestImages) and len(x) * 2 > min(sizes.get("test", 0), 500):
+                calls.append(name)
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(data, "load_mnist", marked_loader(data.load_mnist))
+    monkeypatch.setattr(data, "load_cifar10", marked_loader(data.load_cifar10))
+    monkeypatch.setattr(data, "make_pipeline", counted(data.make_pipeline, "make_pipeline"))
+    monkeypatch.setattr(keras.Model, "evaluate", counted(keras.Model.evaluate, "evaluate"))
+    monkeypatch.setattr(keras.Model, "predict", counted(keras.Model.predict, "predict"))
+    if callable(getattr(module, "evaluate", None)):
+        monkeypatch.setattr(module, "evaluate", counted(module.evaluate, "script evaluate"))
+    return calls
 
 
 def test_scripts_are_collected():
     assert REPO / "week1/mnist_softmax_regression.py" in SCRIPTS
 
 
+def test_every_script_has_an_expectation():
+    assert set(EXPECT) == {p.stem for p in SCRIPTS} | {"script_template"}
+
+
+def test_template_runs(tmp_path, offline_cache, monkeypatch):
+    module = load_script(REPO / "docs/script_template.py")
+    calls = count_test_evaluations(monkeypatch, module)
+    metrics = module.main(["--smoke", "--log-dir", str(tmp_path / "run")])
+    assert calls == ["evaluate"] and metrics["test_accuracy"] > 0.5
+    assert (tmp_path / "run" / "validation_accuracy.png").stat().st_size > 0
+
+
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.relative_to(REPO).as_posix() for p in SCRIPTS])
-def test_smoke_run(path, tmp_path, offline_cache):
+def test_smoke_run(path, tmp_path, offline_cache, monkeypatch):
     from common import tb
 
     module = load_script(path)
     assert callable(getattr(module, "main", None)), f"{path.name} needs main(argv=None)"
     run_dir = tmp_path / "run"
+    test_calls = count_test_evaluations(monkeypatch, module)
     module.main(["--smoke", "--log-dir", str(run_dir)])
 
     config = json.loads((run_dir / "config.json").read_text())
@@ -143,7 +224,9 @@ def test_smoke_run(path, tmp_path, offline_cache):
     assert list(run_dir.rglob("events.out.tfevents.*")), "no TensorBoard events written"
     assert list(run_dir.glob("*.png")), "no figure saved"
 
-    expect = EXPECT.get(path.stem, {})
+    expect = EXPECT[path.stem]
+    if "test_evaluations" in expect:
+        assert len(test_calls) == expect["test_evaluations"], f"the test set was evaluated by {test_calls}"
     scalars = tb.read_scalars(run_dir)
     for tag in expect.get("scalars", []):
         assert tag in scalars, f"missing scalar {tag}; have {sorted(scalars)}"

@@ -79,12 +79,12 @@ def test_overfitting_chooses_on_validation_and_tests_once(tmp_path, offline_cach
     module = load_script(REPO / "week1" / "overfitting.py")
     _, (x_test, _) = data.load_mnist()
     x_test = x_test[:module.SMOKE_TEST].reshape(module.SMOKE_TEST, -1).astype("float32") / 255
-    on_test = []  # one entry per Model.evaluate call: was it given the test images?
+    on_test = []  # one entry per Model.evaluate call: the model's name if it was given the test images, else None
     evaluate = keras.Model.evaluate
 
     def spy(self, *args, **kwargs):
         x = args[0] if args else kwargs.get("x")
-        on_test.append(x is not None and np.array_equal(np.asarray(x), x_test))
+        on_test.append(self.name if x is not None and np.array_equal(np.asarray(x), x_test) else None)
         return evaluate(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.Model, "evaluate", spy)
@@ -94,8 +94,10 @@ def test_overfitting_chooses_on_validation_and_tests_once(tmp_path, offline_cach
     best = {v: m[f"best_val_accuracy_{v}"] for v in variants}
     assert len(set(best.values())) > 1, f"validation accuracies tie, the choice is not tested: {best}"
     assert m["chosen"] == max(variants, key=best.get)
-    assert sum(on_test) == 1, "the test set must be evaluated exactly once, by the chosen model"
-    assert 0 <= m["test_accuracy"] <= 1
+    tested = [name for name in on_test if name is not None]
+    assert tested == [m["chosen"]], f"the test set must be evaluated exactly once, by the chosen model: {tested}"
+    # The chosen model reaches 0.76 here (chance: 0.1).
+    assert m["test_accuracy"] > 0.5
     for v in variants:
         assert m[f"train_val_gap_{v}"] == pytest.approx(m[f"train_accuracy_{v}"] - best[v])
     assert (run_dir / "overfitting.png").stat().st_size > 0
@@ -103,8 +105,7 @@ def test_overfitting_chooses_on_validation_and_tests_once(tmp_path, offline_cach
 
 def test_overfitting_validation_is_carved_from_training_set(tmp_path, offline_cache):
     module = load_script(REPO / "week1" / "overfitting.py")
-    args = module.parse_args(["--smoke", "--log-dir", str(tmp_path / "run")])
-    (x_train, _), (x_val, _), (x_test, _) = module.load_data(args)
+    (x_train, _), (x_val, _), (x_test, _) = module.load_data(smoke=True)
     from common import data
 
     (mnist_train, _), _ = data.load_mnist()

@@ -4,55 +4,46 @@
 틀린 답(출력 ≈ 0.98, 정답 0)을 내는 상태에서 출발시켜 평균 제곱 오차(MSE)와 교차 엔트로피(cross-entropy)로
 각각 학습합니다. MSE의 기울기에는 σ'(z)가 곱해져 거의 0이 되고, 교차 엔트로피에서는 σ'(z)가 약분됩니다.
 
-The neuron: a = σ(z), z = w x + b, with x = 1 and target y = 0 (the slides' example).
-    MSE            C = (a − y)² / 2                    ∂C/∂b = (a − y) σ'(z)   (∂C/∂w = the same times x)
-    cross-entropy  C = −[y ln a + (1 − y) ln(1 − a)]   ∂C/∂b = (a − y)
-At z = 4, σ'(z) ≈ 0.018: the MSE gradient is about 55 times smaller although the answer is badly wrong.
-
 Run:    python week1/mse_vs_cross_entropy.py
 Smoke:  python week1/mse_vs_cross_entropy.py --smoke
-Try:    python week1/mse_vs_cross_entropy.py --w0 0.6 --b0 0.9   (an unsaturated start: MSE is fine there)
-Expect: with α = 0.15 the output gets within 0.1 of the target after about 50 steps with
-        cross-entropy and about 470 steps with MSE; about 10 s on a 2-core CPU, mostly importing TensorFlow.
-        Figure: mse_vs_cross_entropy.png (loss, output a, and |∂C/∂b| per step).
+Expect: with α = 0.15 the output gets within 0.1 of the target after 50 steps with cross-entropy and
+        469 steps with MSE; about 12 s on a 2-core CPU, mostly importing TensorFlow
+        (results/week1_mse_vs_cross_entropy.json).
+        Figure: mse_vs_cross_entropy.png (cost, output a, and |∂C/∂b| per step).
 """
 
+import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lets `import common` work from any folder
-
-import numpy as np
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # 어느 폴더에서 실행해도 `import common`이 되도록
 from common import flags
 
-X_INPUT, TARGET = 1.0, 0.0  # one training example: input 1, desired output 0
-TOLERANCE = 0.1  # "learned" once |a − y| < 0.1
+# 명령행 옵션(flags): TensorFlow보다 먼저 만들어 두면 --help와 잘못된 옵션이 바로 답합니다.
+# 예제가 하나라서 에포크 하나가 경사 하강법 한 스텝입니다. α = 0.15, w = b = 2는 슬라이드(Nielsen)의 값입니다.
+PARSER = flags.make_parser(__file__, __doc__, epochs=600, batch_size=1, learning_rate=0.15, smoke_epochs=100)
+PARSER.add_argument("--w0", type=float, default=2.0, help="starting weight (default: %(default)s)")
+PARSER.add_argument("--b0", type=float, default=2.0, help="starting bias (default: %(default)s)")
+if __name__ == "__main__":
+    PARSER.parse_args()  # --help나 잘못된 옵션은 여기서 바로 멈춥니다
 
-tf = logs = runtime = None
+import numpy as np
+import tensorflow as tf
 
+from common import runtime, tb
 
-def parse_args(argv=None):
-    # One example, so each epoch is one gradient step; α = 0.15 and w = b = 2 are the slides' (Nielsen's) values.
-    parser = flags.make_parser(__file__, __doc__, epochs=600, batch_size=1, learning_rate=0.15, smoke_epochs=100)
-    parser.add_argument("--w0", type=float, default=2.0, help="starting weight (default: %(default)s)")
-    parser.add_argument("--b0", type=float, default=2.0, help="starting bias (default: %(default)s)")
-    return flags.parse(parser, argv)
-
-
-def import_tensorflow():
-    global tf, logs, runtime
-    import tensorflow as tf
-
-    from common import logs, runtime
+X_INPUT, TARGET = 1.0, 0.0  # 학습 예제 하나: 입력 1, 원하는 출력 0
+TOLERANCE = 0.1  # |a − y| < 0.1이 되면 "배웠다"고 봅니다
 
 
-# 1. 두 비용 함수 / The two costs, for the neuron's output a and the target y
+# 1. 두 비용 함수 / The two costs, for the neuron's output a = σ(z), z = w x + b, and the target y
 def mse(a, y):
+    """C = (a − y)² / 2, so ∂C/∂b = (a − y) σ'(z): the gradient carries σ'(z)."""
     return 0.5 * (a - y) ** 2
 
 
 def cross_entropy(a, y):
+    """C = −[y ln a + (1 − y) ln(1 − a)], so ∂C/∂b = a − y: σ'(z) cancels."""
     return -(y * tf.math.log(a) + (1 - y) * tf.math.log(1 - a))
 
 
@@ -60,10 +51,11 @@ LOSSES = {"mse": mse, "cross_entropy": cross_entropy}
 
 
 # 2. 학습 / Train the neuron by gradient descent; tf.GradientTape finds ∂C/∂w and ∂C/∂b
-def train(args, loss_fn, steps):
-    w = tf.Variable(args.w0, dtype=tf.float32, name="w")
-    b = tf.Variable(args.b0, dtype=tf.float32, name="b")
-    learning_rate = tf.constant(args.learning_rate)
+def train(loss_fn, w0=2.0, b0=2.0, learning_rate=0.15, steps=600, log_dir=None):
+    """Returns {"z", "output", "loss", "grad_b"}: one value per step, taken before that step's update."""
+    w = tf.Variable(w0, dtype=tf.float32, name="w")
+    b = tf.Variable(b0, dtype=tf.float32, name="b")
+    learning_rate = tf.constant(learning_rate, dtype=tf.float32)
 
     @tf.function
     def train_step():
@@ -77,9 +69,11 @@ def train(args, loss_fn, steps):
         return z, a, cost, db
 
     history = {"z": [], "output": [], "loss": [], "grad_b": []}
-    for _ in range(steps):
-        for key, value in zip(history, train_step()):  # the values before this step's update
+    for step in range(steps):
+        for key, value in zip(history, train_step()):
             history[key].append(float(value))
+        if not math.isfinite(history["loss"][-1]):  # float32에서 a가 정확히 1이 되면 ln(1 − a) = −∞
+            tb.stop_on_nan(history["loss"][-1], f"step {step + 1}", log_dir)
     return {key: np.array(values) for key, values in history.items()}
 
 
@@ -89,9 +83,10 @@ def steps_to_target(outputs):
     return int(reached[0]) if len(reached) else None
 
 
-# 3. 그림 / Loss, output and gradient per step
+# 3. 그림 / Cost, output and gradient per step
 def plot(histories, hits, log_dir):
-    plt = logs.pyplot()
+    """Three panels: the cost, the output a, and |∂C/∂b| per step, one line per cost function."""
+    plt = tb.pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     colors = {"mse": "tab:orange", "cross_entropy": "tab:blue"}
     for name, history in histories.items():
@@ -110,26 +105,24 @@ def plot(histories, hits, log_dir):
     for ax in axes:
         ax.legend(fontsize=8)
     fig.suptitle("포화된 시그모이드 뉴런: MSE vs 교차 엔트로피 / a saturated sigmoid neuron: MSE vs cross-entropy")
-    logs.save_figure(fig, Path(log_dir) / "mse_vs_cross_entropy.png", log_dir=log_dir)
-
+    tb.save_figure(fig, Path(log_dir) / "mse_vs_cross_entropy.png", log_dir=log_dir)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    import_tensorflow()
+    args = flags.parse(PARSER, argv)
     runtime.setup(args)
-    steps = args.epochs  # one example: each epoch is one gradient step
+    steps = args.epochs  # 예제 하나: 에포크 하나가 스텝 하나
 
     z0 = args.w0 * X_INPUT + args.b0
-    a0 = 1 / (1 + np.exp(-z0))
+    a0 = float(1 / (1 + np.exp(-z0)))
     print(f"Start: w = {args.w0}, b = {args.b0}, z = {z0:.2f}, a = σ(z) = {a0:.4f}, target y = {TARGET:g}")
     print(f"  σ'(z) = a(1 − a) = {a0 * (1 - a0):.4f}: the factor the MSE gradient carries and cross-entropy does not")
 
     histories, hits, metrics = {}, {}, {"initial_output": a0, "initial_sigmoid_derivative": a0 * (1 - a0)}
     for name, loss_fn in LOSSES.items():
-        history = train(args, loss_fn, steps)
+        history = train(loss_fn, args.w0, args.b0, args.learning_rate, steps, args.log_dir)
         histories[name], hits[name] = history, steps_to_target(history["output"])
-        with logs.writer(args.log_dir, name).as_default():
+        with tb.writer(args.log_dir, name).as_default():
             for step in range(steps):
                 tf.summary.scalar("loss", history["loss"][step], step=step)
                 tf.summary.scalar("output", history["output"][step], step=step)
@@ -147,7 +140,7 @@ def main(argv=None):
             f"final_loss_{name}": history["loss"][-1],
         })
     plot(histories, hits, args.log_dir)
-    return logs.write_metrics(args.log_dir, steps=steps, **metrics)
+    return tb.write_metrics(args.log_dir, steps=steps, **metrics)
 
 
 if __name__ == "__main__":

@@ -1,65 +1,35 @@
 """Inception v3 retraining: a new classifier for your own photos on top of ImageNet features (transfer learning).
 
-요약: ImageNet으로 학습한 Inception v3가 마지막 층 직전에 만드는 특징(bottleneck, 이미지마다 2048개 숫자)을
-한 번만 계산해 디스크에 저장하고, 그 위에 새 분류층(softmax)만 학습합니다(전이 학습, transfer learning).
-원하면 위쪽 Inception 블록을 풀어 낮은 학습률로 이미지 전체를 다시 학습합니다(미세 조정, fine-tuning).
+요약: ImageNet으로 학습한 Inception v3가 분류층 바로 앞에서 만드는 병목 특징(bottleneck features, 사진마다
+2,048개 숫자)을 한 번만 계산해 저장하고, 그 위에 새 분류층만 학습합니다(전이 학습, transfer learning).
+원하면 위쪽 Inception 블록까지 작은 학습률로 더 학습합니다(미세 조정, fine-tuning).
 
 Run:    python week2/inception_v3_retrain.py                          (tf_flowers: 5 kinds, 3,670 photos)
         python week2/inception_v3_retrain.py --image-dir my_photos    (one sub-folder of photos per class)
 Smoke:  python week2/inception_v3_retrain.py --smoke
-Expect: the first run computes one bottleneck per photo, about 13 images/s at 299x299 on a 2-core
-        CPU (about 5 minutes for tf_flowers; a GPU is far faster); later runs reuse them from
-        the cache (300 photos: 0.2 s) and train the classifier in seconds. Validation accuracy about 0.9 on
-        tf_flowers with ImageNet weights (what the original course and TensorFlow's tutorials report;
-        not yet measured with this script).
-        The run folder holds model.keras and labels.txt for week2/inception_v3_predict.py, training.png
-        (accuracy and loss per epoch) and predictions.png (validation photos with predicted labels).
-
-How it works:
-- Stage 1 (always): InceptionV3 without its ImageNet classifier (include_top=False), averaged over
-  space (pooling="avg"), turns each photo into 2,048 numbers. These bottlenecks are stored in the
-  course cache (datasets/bottlenecks/, or --bottleneck-dir) keyed by a hash of each file's bytes, in a
-  file named after the image size, the compute precision and a fingerprint of the network's weights,
-  so extra epochs, a new learning rate or a few added photos recompute nothing but the new photos. Only the new layer
-  (standardise, dropout, Dense softmax) is trained, on the stored numbers: fast even on a CPU.
-- Stage 2 (--fine-tune-epochs N): the Inception blocks after --unfreeze-after (default mixed8, i.e.
-  the top two blocks mixed9 and mixed10) become trainable and the whole model trains on the photos
-  with a learning rate 100 times smaller, so the ImageNet features are adjusted, not destroyed. Every
-  photo now goes through the network each epoch: on a CPU this is slow (minutes per epoch for
-  hundreds of photos). Batch normalisation layers stay frozen, using their ImageNet statistics.
-- The exported model.keras maps raw RGB pixels (0-255) to class probabilities: it contains the
-  preprocessing (x / 127.5 - 1, what keras.applications.inception_v3.preprocess_input does), the
-  Inception base and the new classifier.
+Expect: the first run computes one bottleneck per photo, 13.3 images/s at 299x299 on a 2-core CPU; training
+        the new layer on 240 of them took 2.3 s (results/week2_inception_v3_retrain_throughput.json). Later runs
+        reuse the bottlenecks from the cache. Test accuracy on tf_flowers with ImageNet weights: not measured yet.
+        The run folder holds model.keras and labels.txt for week2/inception_v3_predict.py, training.png (accuracy
+        and loss per epoch) and predictions.png (test photos with predicted labels). week2/README.md explains
+        the two stages and the bottleneck cache.
 """
 
 import argparse
 import dataclasses
 import hashlib
 import io
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lets `import common` work from any folder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # 어느 폴더에서 실행해도 `import common`이 되도록
+from common import flags
 
-import numpy as np
-
-from common import data, flags
-
-# Keras' own InceptionV3 "notop" weights (keras/src/applications/inception_v3.py) and their MD5.
-WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
-WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + WEIGHTS_FILE
-WEIGHTS_MD5 = "bcbd6486424b2319ff4ef7d526e38f63"
-MIN_IMAGE_SIZE = 75  # InceptionV3's smallest input: five stride-2 steps must leave at least 1x1
-SMOKE_IMAGE_SIZE = 75
-BOTTLENECK_FORMAT = "v1"  # part of the store's file name: change it if the decoding/resizing changes
-CHUNK = 256  # photos decoded and pushed through the network at a time (bounds memory; saved after each)
-GRID = 16  # validation photos shown in predictions.png
-
-# TensorFlow takes seconds to import, so main() imports it only after the flags and the
-# image folder have been checked: `--help` and a bad folder answer at once.
-tf = keras = layers = logs = runtime = None
+MIN_IMAGE_SIZE = 75  # InceptionV3의 가장 작은 입력: 보폭(stride) 2인 단계 다섯 번을 지나도 1x1이 남아야 합니다
+UNFREEZE_CHOICES = [f"mixed{i}" for i in range(10)]  # Inception 블록의 출력 층 (mixed10이 마지막 블록)
 
 
 def fraction(text):
@@ -76,74 +46,80 @@ def image_size(text):
     return value
 
 
-def parse_args(argv=None):
-    parser = flags.make_parser(__file__, __doc__, epochs=20, batch_size=32, learning_rate=1e-3)
-    parser.add_argument(
-        "--image-dir", type=Path, default=None,
-        help="your photos: one sub-folder per class, named after the class (default: tf_flowers; "
-        "--data-dir DIR does the same, e.g. with tf_flowers' flower_photos/ extracted by hand)",
-    )
-    parser.add_argument(
-        "--weights", choices=("imagenet", "none"), default=None,
-        help="imagenet: download Keras' ImageNet weights once into the cache; none: random weights "
-        "(offline tests only: random features classify poorly) (default: imagenet; none with --smoke)",
-    )
-    parser.add_argument(
-        "--image-size", type=image_size, default=None,
-        help="photos are resized to this many pixels square (default: 299, Inception v3's own; 75 with --smoke)",
-    )
-    parser.add_argument(
-        "--validation-fraction", type=fraction, default=0.2,
-        help="share of each class held out for validation (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--dropout", type=float, default=0.2, help="dropout before the new layer (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--fine-tune-epochs", type=int, default=0,
-        help="stage 2: epochs of training the top Inception blocks on the photos (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--fine-tune-learning-rate", type=float, default=1e-5,
-        help="stage 2 step size, small so that the ImageNet features are only nudged (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--unfreeze-after", default="mixed8",
-        help="stage 2 trains the Inception layers after this one; mixed8: blocks mixed9 and mixed10 "
-        "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--bottleneck-dir", type=Path, default=None,
-        help="where computed bottlenecks are kept (default: bottlenecks/ in the course download cache)",
-    )
-    args = flags.parse(parser, argv)
-    if args.fine_tune_epochs < 0:
-        parser.error("--fine-tune-epochs must be 0 or more")
-    # Resolved after parsing, so that --smoke can choose offline, small defaults.
-    args.weights = args.weights or ("none" if args.smoke else "imagenet")
-    args.image_size = args.image_size or (SMOKE_IMAGE_SIZE if args.smoke else 299)
-    args.bottleneck_dir = args.bottleneck_dir or data.cache_dir() / "bottlenecks"
-    flags.update_json(
-        args.log_dir / "config.json",
-        weights=args.weights, image_size=args.image_size, bottleneck_dir=str(args.bottleneck_dir),
-    )
-    print(f"Using --weights {args.weights} --image-size {args.image_size}; bottlenecks in {args.bottleneck_dir}")
-    return args
+def non_negative(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
 
 
-def import_tensorflow():
-    global tf, keras, layers, logs, runtime
-    import keras
-    import tensorflow as tf
-    from keras import layers
+# 명령행 옵션(flags): TensorFlow보다 먼저 만들어 두면 --help와 잘못된 옵션이 바로 답합니다.
+# smoke_epochs=5: 저장한 병목 특징 위의 학습은 가벼워서 --smoke에서도 5 에포크를 돕니다.
+PARSER = flags.make_parser(__file__, __doc__, epochs=20, batch_size=32, learning_rate=1e-3, smoke_epochs=5)
+PARSER.add_argument(
+    "--image-dir", type=Path, default=None,
+    help="your photos: one sub-folder per class, named after the class (default: tf_flowers; "
+    "--data-dir DIR does the same, e.g. with tf_flowers' flower_photos/ extracted by hand)",
+)
+PARSER.add_argument(
+    "--weights", choices=("imagenet", "none"), default=None,
+    help="imagenet: download Keras' ImageNet weights once into the cache; none: random weights "
+    "(offline tests only: random features classify poorly) (default: imagenet; none with --smoke)",
+)
+PARSER.add_argument(
+    "--image-size", type=image_size, default=None,
+    help="photos are resized to this many pixels square (default: 299, Inception v3's own; 75 with --smoke)",
+)
+PARSER.add_argument(
+    "--validation-fraction", type=fraction, default=0.2,
+    help="share of each class held out for validation: watch it to choose --epochs (default: %(default)s)",
+)
+PARSER.add_argument(
+    "--test-fraction", type=fraction, default=0.1,
+    help="share of each class held out for the test set, evaluated once at the end (default: %(default)s)",
+)
+PARSER.add_argument("--dropout", type=float, default=0.2, help="dropout before the new layer (default: %(default)s)")
+PARSER.add_argument(
+    "--fine-tune-epochs", type=non_negative, default=0,
+    help="stage 2: epochs of training the top Inception blocks on the photos (default: %(default)s)",
+)
+PARSER.add_argument(
+    "--fine-tune-learning-rate", type=float, default=1e-5,
+    help="stage 2 step size, small so that the ImageNet features are only nudged (default: %(default)s)",
+)
+PARSER.add_argument(
+    "--unfreeze-after", choices=UNFREEZE_CHOICES, default="mixed8",
+    help="stage 2 trains the Inception layers after this block; mixed8: blocks mixed9 and mixed10 "
+    "(default: %(default)s)",
+)
+PARSER.add_argument(
+    "--bottleneck-dir", type=Path, default=None,
+    help="where computed bottlenecks are kept (default: bottlenecks/ in the course download cache)",
+)
+if __name__ == "__main__":
+    PARSER.parse_args()  # --help나 잘못된 옵션은 여기서 바로 멈춥니다
 
-    from common import logs, runtime
+import keras
+import numpy as np
+from keras import layers
+
+from common import data, runtime, smoke, tb
+
+# Keras' own InceptionV3 "notop" weights (keras/src/applications/inception_v3.py) and their MD5.
+WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + WEIGHTS_FILE
+WEIGHTS_MD5 = "bcbd6486424b2319ff4ef7d526e38f63"
+SMOKE_IMAGE_SIZE = 75
+SMOKE_PER_CLASS = 20  # 3 classes x 20: 42 train, 12 validation, 6 test photos
+BOTTLENECK_FORMAT = "v1"  # 저장 파일 이름의 일부: 디코딩이나 크기 조절 방법을 바꾸면 이것도 바꿉니다
+CHUNK = 256  # 한 번에 디코딩해 망에 넣는 사진 수: 메모리를 묶어 두고, 묶음마다 저장합니다
+GRID = 16  # predictions.png에 보여 줄 테스트 사진 수
 
 
 # 1. 데이터 / Prepare the data: a list of photos and their classes (decoded later, only when needed)
 @dataclasses.dataclass
 class Photos:
-    items: list  # a Path per photo, or its encoded bytes (tf_flowers)
+    items: list  # a Path per photo, or its encoded bytes (tf_flowers, --smoke)
     names: list  # what warnings and figures call each photo
     labels: np.ndarray  # class index per photo
     class_names: tuple
@@ -162,6 +138,7 @@ class NamedBytes(io.BytesIO):
 
 
 def load_image_folder(directory):
+    """Photos from directory/<class name>/*.jpg; a class folder without a readable image is an error."""
     paths, labels, class_names = data.list_image_folder(directory)
     print(f"Data: {len(paths)} files in {len(class_names)} classes from {directory}: {', '.join(class_names)}")
     return Photos(paths, [str(p) for p in paths], labels, class_names, str(directory))
@@ -173,7 +150,7 @@ def load_tf_flowers():
 
     tfds_dir = data.cache_dir() / "tfds"
     try:
-        # SkipDecoding keeps each photo's JPEG bytes: they are hashed, and decoded only when needed.
+        # SkipDecoding: 사진마다 JPEG 바이트 그대로 받습니다. 해시를 만들고, 필요할 때만 디코딩합니다.
         ds, info = tfds.load(
             "tf_flowers", split="train", data_dir=str(tfds_dir), with_info=True,
             decoders={"image": tfds.decode.SkipDecoding()},
@@ -184,7 +161,7 @@ def load_tf_flowers():
             f"could not download tf_flowers: tensorflow-datasets lacks a package ({e}); install it with pip, "
             "or train on your own photos with --image-dir DIR"
         ) from None
-    except Exception as e:  # tfds raises many kinds of errors for a failed download
+    except Exception as e:  # tfds는 내려받기 실패를 여러 종류의 예외로 알립니다
         reason = " ".join(str(e).split())[:300] or type(e).__name__
         raise data.DataError(
             f"could not download tf_flowers into {tfds_dir} ({reason}); check your internet connection, "
@@ -197,27 +174,12 @@ def load_tf_flowers():
     return Photos([ex["image"] for ex in examples], names, labels, class_names, "tf_flowers")
 
 
-def write_shape_images(folder, per_class=6, size=64, seed=0):
-    """A tiny image folder for smoke runs and tests: red circles, green squares, blue triangles."""
-    from PIL import Image, ImageDraw
-
-    rng = np.random.default_rng(seed)
-    shapes = (("red_circle", (220, 40, 40)), ("green_square", (40, 170, 60)), ("blue_triangle", (50, 80, 220)))
-    for k, (name, colour) in enumerate(shapes):
-        (Path(folder) / name).mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            image = Image.fromarray(rng.integers(150, 256, size=(size, size, 3), dtype=np.uint8))
-            r = int(rng.integers(size // 5, size // 3))
-            cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
-            draw = ImageDraw.Draw(image)
-            if k == 0:
-                draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
-            elif k == 1:
-                draw.rectangle((cx - r, cy - r, cx + r, cy + r), fill=colour)
-            else:
-                draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=colour)
-            image.save(Path(folder) / name / f"{i:03d}.jpg", quality=90)
-    return Path(folder)
+def load_smoke_photos(per_class=SMOKE_PER_CLASS):
+    """--smoke: generated coloured shapes (common/smoke.py), as JPEG bytes in memory."""
+    payloads, labels, class_names = smoke.shape_jpegs(per_class)
+    names = [f"smoke/{class_names[k]}/{i:03d}.jpg" for i, k in enumerate(labels)]
+    print(f"Data: {len(payloads)} generated photos in {len(class_names)} classes: {', '.join(class_names)}")
+    return Photos(payloads, names, labels, class_names, "the --smoke shapes")
 
 
 def content_keys(photos):
@@ -227,7 +189,7 @@ def content_keys(photos):
         try:
             payload = item if isinstance(item, bytes) else Path(item).read_bytes()
         except OSError:
-            keys.append(None)  # unreadable: load_images will skip it with a warning
+            keys.append(None)  # 읽을 수 없는 파일: load_images가 경고하고 건너뜁니다
             continue
         keys.append(hashlib.sha1(payload).hexdigest())
     return keys
@@ -241,25 +203,37 @@ def decode(photos, indices, size):
         item = photos.items[i]
         sources.append(NamedBytes(item, photos.names[i]) if isinstance(item, bytes) else item)
     try:
-        images, kept = data.load_images(sources, size)  # warns about, and skips, files that are not images
+        images, kept = data.load_images(sources, size)  # 이미지가 아닌 파일은 경고하고 건너뜁니다
     except data.DataError:
         return np.zeros((0, size, size, 3), np.uint8), np.zeros(0, np.int64)
     return images, np.array(indices)[kept]
 
 
-def split(labels, validation_fraction, seed):
-    """Stratified split: the same share of every class is held out, chosen with a fixed seed."""
+def decode_all(photos, indices, size):
+    """Like decode(), for photos that decoded before: one that fails now has changed on disk."""
+    images, kept = decode(photos, indices, size)
+    if len(kept) != len(indices):
+        raise data.DataError(f"photos in {photos.source} changed while this run used them; run again")
+    return images
+
+
+def split(labels, validation_fraction=0.2, test_fraction=0.1, seed=42):
+    """Stratified split into (train, validation, test) indices: the same share of every class, fixed seed.
+
+    A class with 3 photos or more gives at least one to each part; a smaller class stays in training.
+    """
     rng = np.random.default_rng(seed)
-    val = []
+    train, val, test = [], [], []
     for k in np.unique(labels):
-        members = np.flatnonzero(labels == k)
-        rng.shuffle(members)
-        n_val = int(round(validation_fraction * len(members)))
-        n_val = min(max(n_val, 1), len(members) - 1)  # a class with 2+ photos gives 1+ to each side
+        members = rng.permutation(np.flatnonzero(labels == k))
+        n_val = n_test = 0
+        if len(members) >= 3:
+            n_val = min(max(round(validation_fraction * len(members)), 1), len(members) - 2)
+            n_test = min(max(round(test_fraction * len(members)), 1), len(members) - 1 - n_val)
         val += members[:n_val].tolist()
-    val = np.sort(np.array(val, dtype=np.int64))
-    train = np.setdiff1d(np.arange(len(labels)), val)
-    return train, val
+        test += members[n_val:n_val + n_test].tolist()
+        train += members[n_val + n_test:].tolist()
+    return tuple(np.sort(np.array(part, dtype=np.int64)) for part in (train, val, test))
 
 
 # 2. 모델 / Build the feature extractor: pixels -> Inception v3 -> 2,048 numbers
@@ -271,7 +245,7 @@ def imagenet_weights():
             WEIGHTS_FILE, origin=WEIGHTS_URL, file_hash=WEIGHTS_MD5,
             cache_dir=str(data.cache_dir()), cache_subdir="keras_weights",
         )
-    except Exception as e:  # get_file raises a bare Exception for network failures, ValueError for a bad hash
+    except Exception as e:  # get_file: 네트워크 실패는 그냥 Exception, 해시가 틀리면 ValueError
         reason = " ".join(str(e).split())[:300]
         raise data.DataError(
             f"could not download InceptionV3's ImageNet weights into {folder} ({reason}); check your internet "
@@ -280,19 +254,19 @@ def imagenet_weights():
         ) from None
 
 
-def build_extractor(args):
-    weights = imagenet_weights() if args.weights == "imagenet" else None
-    size = args.image_size
+def build_extractor(weights="imagenet", image_size=299):
+    """Returns (extractor, base): raw photos (0-255) -> (2048,) features, and the InceptionV3 inside it."""
     base = keras.applications.InceptionV3(
-        include_top=False, pooling="avg", weights=weights, input_shape=(size, size, 3)
+        include_top=False, pooling="avg", weights=imagenet_weights() if weights == "imagenet" else None,
+        input_shape=(image_size, image_size, 3),
     )
     extractor = keras.Sequential(
         [
-            keras.Input(shape=(size, size, 3)),
-            # Pixels 0..255 -> -1..1, exactly keras.applications.inception_v3.preprocess_input, but
-            # as a layer, so that the exported model takes raw photos.
+            keras.Input(shape=(image_size, image_size, 3)),
+            # 화소 0..255 -> -1..1: keras.applications.inception_v3.preprocess_input과 같은 계산을 층으로 넣어
+            # 내보낸 모델이 사진을 그대로 받게 합니다.
             layers.Rescaling(1 / 127.5, offset=-1),
-            base,  # (2048,): the average of the last block's 2,048 feature maps
+            base,  # (2048,): 마지막 블록이 만든 특징 맵(feature map) 2,048개 각각의 평균
         ],
         name="inception_v3_features",
     )
@@ -338,27 +312,31 @@ def extract_features(extractor, images, batch_size):
     return extractor.predict(images, batch_size=batch_size, verbose=0).astype(np.float32)
 
 
-def bottlenecks(args, extractor, photos):
-    """Bottlenecks for every photo that decodes: reused from the store when present, else computed."""
-    timer = logs.Timer()
+def bottlenecks(extractor, photos, image_size, bottleneck_dir, batch_size=32):
+    """Bottlenecks for every photo that decodes: reused from the store when present, else computed.
+
+    Returns (usable photo indices, features (n, 2048), counts for metrics.json).
+    """
+    timer = tb.Timer()
     keys = content_keys(photos)
-    precision = keras.mixed_precision.global_policy().compute_dtype  # float16 features differ from float32 ones
-    store_path = args.bottleneck_dir / f"inception_v3-{args.image_size}px-{precision}-{weights_fingerprint(extractor)}-" \
-        f"{BOTTLENECK_FORMAT}.npz"
+    precision = keras.mixed_precision.global_policy().compute_dtype  # float16 특징은 float32 특징과 다릅니다
+    store_path = Path(bottleneck_dir) / (
+        f"inception_v3-{image_size}px-{precision}-{weights_fingerprint(extractor)}-{BOTTLENECK_FORMAT}.npz"
+    )
     store = load_bottlenecks(store_path)
     cached = [i for i, key in enumerate(keys) if key in store]
     missing = [i for i, key in enumerate(keys) if key not in store]
     print(f"Bottlenecks: {len(cached)} of {len(keys)} found in {store_path}")
     computed, network_seconds = [], 0.0
     for start in range(0, len(missing), CHUNK):
-        images, kept = decode(photos, missing[start:start + CHUNK], args.image_size)
+        images, kept = decode(photos, missing[start:start + CHUNK], image_size)
         if not len(kept):
             continue
         started = time.perf_counter()
-        features = extract_features(extractor, images, args.batch_size)
+        features = extract_features(extractor, images, batch_size)
         network_seconds += time.perf_counter() - started
         store.update((keys[i], f) for i, f in zip(kept, features))
-        save_bottlenecks(store_path, store)  # after every chunk: an interrupted run keeps its work
+        save_bottlenecks(store_path, store)  # 묶음마다 저장: 중간에 멈춘 실행도 계산한 것은 남깁니다
         computed += kept.tolist()
         print(f"  {len(computed)} of {len(missing)} computed, {len(computed) / network_seconds:.1f} images/s")
     usable = np.array(sorted(cached + computed), dtype=np.int64)
@@ -383,102 +361,97 @@ def bottlenecks(args, extractor, photos):
 
 
 # 4. 학습 / Stage 1: train the new layer on the bottlenecks; stage 2: fine-tune the top blocks
-def build_classifier(args, f_train, num_classes):
-    # Each of the 2,048 numbers is standardised (mean 0, variance 1 over the training photos), so one
-    # learning rate suits any network: ImageNet features are of order 1, random-weight ones about 1e-4.
+def build_classifier(f_train, num_classes, learning_rate=1e-3, dropout=0.2):
+    """The new layer: standardise the 2,048 numbers, dropout, Dense softmax; compiled with Adam."""
+    # 2,048개 숫자를 학습 세트 기준 평균 0, 분산 1로 맞춥니다: 같은 학습률이 ImageNet 특징에도, 훨씬 작은
+    # 무작위 가중치의 특징(--smoke 사진에서 평균 절댓값 1.3e-4)에도 맞도록.
     normalize = layers.Normalization(name="standardize")
     normalize.adapt(f_train)
     classifier = keras.Sequential(
         [
             keras.Input(shape=(f_train.shape[1],)),
             normalize,
-            layers.Dropout(args.dropout),
+            layers.Dropout(dropout),
             layers.Dense(num_classes),
-            layers.Activation("softmax", dtype="float32"),  # float32 even under mixed precision
+            layers.Activation("softmax", dtype="float32"),  # 혼합 정밀도(mixed precision)에서도 확률은 float32로
         ],
         name="classifier",
     )
     classifier.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate), loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
     return classifier
 
 
-def build_full_model(args, extractor, classifier):
+def build_full_model(extractor, classifier, image_size=299):
     """Raw photo -> probabilities: the model that is exported and fine-tuned."""
-    inputs = keras.Input(shape=(args.image_size, args.image_size, 3), name="image")
-    outputs = classifier(extractor(inputs))
-    return keras.Model(inputs, outputs, name="inception_v3_retrained")
+    inputs = keras.Input(shape=(image_size, image_size, 3), name="image")
+    return keras.Model(inputs, classifier(extractor(inputs)), name="inception_v3_retrained")
 
 
-def train_classifier(args, classifier, f_train, y_train, f_val, y_val):
-    train_ds = data.make_pipeline(f_train, y_train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    val_ds = data.make_pipeline(f_val, y_val, batch_size=args.batch_size)
+def train_classifier(classifier, f_train, y_train, f_val, y_val, epochs, batch_size, log_dir, seed=42):
+    """Stage 1 on the stored bottlenecks; returns the Keras history dict."""
+    train_ds = data.make_pipeline(f_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
+    val_ds = data.make_pipeline(f_val, y_val, batch_size=batch_size)
     history = classifier.fit(
-        train_ds, validation_data=val_ds, epochs=args.epochs, verbose=2,
-        callbacks=[logs.tensorboard_callback(args.log_dir)],
+        train_ds, validation_data=val_ds, epochs=epochs, verbose=2,
+        callbacks=[tb.tensorboard_callback(log_dir), tb.StopOnNaN(log_dir)],
     )
     return history.history
 
 
-def first_trainable_layer(args, base):
-    """Index of the first Inception layer that stage 2 trains (checked before any work is done)."""
-    names = [layer.name for layer in base.layers]
-    if args.unfreeze_after not in names:
-        raise SystemExit(f"error: --unfreeze-after {args.unfreeze_after} is not a layer of InceptionV3; "
-                         f"try one of {', '.join(n for n in names if n.startswith('mixed'))}")
-    return names.index(args.unfreeze_after) + 1
-
-
-def fine_tune(args, strategy, model, base, x_train, y_train, x_val, y_val):
-    first_trainable = first_trainable_layer(args, base)
-    with strategy.scope():
-        # Batch normalisation stays frozen: a frozen BatchNormalization layer normalises with the
-        # statistics it learned on ImageNet, not with those of a small batch of your photos. (In Keras 3,
-        # `extractor(x, training=False)` inside a model does not do this: fit() passes training=True.)
-        base.trainable = True
-        for i, layer in enumerate(base.layers):
-            layer.trainable = i >= first_trainable and not isinstance(layer, layers.BatchNormalization)
-        model.compile(  # compile again: which weights train is fixed when the train step is built
-            optimizer=keras.optimizers.Adam(args.fine_tune_learning_rate),
-            loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-        )
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    print(f"Fine-tuning the Inception layers after {args.unfreeze_after} and the new layer ({trainable:,} trainable "
-          f"weights; batch normalisation frozen) for {args.fine_tune_epochs} epochs")
-    train_ds = data.make_pipeline(
-        x_train, y_train, batch_size=args.batch_size, shuffle=True, seed=args.seed, cache=False
+def unfreeze(model, base, unfreeze_after="mixed8", learning_rate=1e-5):
+    """Makes the Inception layers after `unfreeze_after` trainable, except batch normalization; compiles again."""
+    first = [layer.name for layer in base.layers].index(unfreeze_after) + 1
+    # 배치 정규화(batch normalization) 층은 얼려 둡니다: 얼린 층은 ImageNet에서 배운 통계로 정규화하고,
+    # 작은 배치의 통계로 바뀌지 않습니다. (Keras 3에서는 모델 안에서 `extractor(x, training=False)`로 부르는 것만으로는
+    # 부족합니다: fit()이 그 층의 이동 평균을 계속 갱신합니다. Keras 3.15에서 확인.)
+    base.trainable = True
+    for i, layer in enumerate(base.layers):
+        layer.trainable = i >= first and not isinstance(layer, layers.BatchNormalization)
+    model.compile(  # 다시 컴파일: 어떤 가중치를 학습할지는 학습 스텝을 만들 때 정해집니다
+        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
-    val_ds = data.make_pipeline(x_val, y_val, batch_size=args.batch_size, cache=False)
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    print(f"Fine-tuning the Inception layers after {unfreeze_after} and the new layer ({trainable:,} trainable "
+          "weights; batch normalization frozen)")
+
+
+def fine_tune(model, x_train, y_train, x_val, y_val, initial_epoch, epochs, batch_size, log_dir, seed=42):
+    """Stage 2 on the photos themselves; epochs count on from stage 1, so TensorBoard's curves go on."""
+    train_ds = data.make_pipeline(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed, cache=False)
+    val_ds = data.make_pipeline(x_val, y_val, batch_size=batch_size, cache=False)
     history = model.fit(
-        train_ds, validation_data=val_ds, initial_epoch=args.epochs, epochs=args.epochs + args.fine_tune_epochs,
-        verbose=2, callbacks=[logs.tensorboard_callback(args.log_dir)],  # the curves go on where stage 1 ended
+        train_ds, validation_data=val_ds, initial_epoch=initial_epoch, epochs=epochs, verbose=2,
+        callbacks=[tb.tensorboard_callback(log_dir), tb.StopOnNaN(log_dir)],
     )
     return history.history
 
 
-# 5. 평가와 그림 / Evaluate, draw, export
+# 5. 그림과 내보내기 / Draw and export
 def save_curves(history, fine_tune_start, path):
-    plt = logs.pyplot()
+    plt = tb.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     epochs = np.arange(1, len(history["loss"]) + 1)
     for ax, metric, title in ((axes[0], "accuracy", "정확도 / accuracy"), (axes[1], "loss", "손실 / loss")):
-        ax.plot(epochs, history[metric], "o-", label="train")
-        ax.plot(epochs, history["val_" + metric], "o-", label="validation")
+        ax.plot(epochs, history[metric], "o-", label="학습 / train")
+        ax.plot(epochs, history["val_" + metric], "o-", label="검증 / validation")
         if fine_tune_start is not None:
-            ax.axvline(fine_tune_start + 0.5, color="gray", linestyle="--", label="fine-tuning starts")
-        ax.set_xlabel("epoch")
+            ax.axvline(fine_tune_start + 0.5, color="gray", linestyle="--", label="미세 조정 시작 / fine-tuning")
+        ax.set_xlabel("에포크 / epoch")
         ax.set_title(title)
         ax.legend()
-    fig.suptitle("새 분류층 학습(1단계)과 미세 조정(2단계) / retraining curves")
-    logs.save_figure(fig, path)
+    if fine_tune_start is None:
+        fig.suptitle("새 분류층 학습 / training the new layer")
+    else:
+        fig.suptitle("새 분류층 학습(1단계)과 미세 조정(2단계) / new layer, then fine-tuning")
+    tb.save_figure(fig, path)
 
 
 def save_predictions(images, y_true, probabilities, class_names, log_dir):
-    plt = logs.pyplot()
+    plt = tb.pyplot()
     cols = min(4, len(images))
-    rows = -(-len(images) // cols)
+    rows = math.ceil(len(images) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.6, rows * 2.9), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
@@ -487,9 +460,9 @@ def save_predictions(images, y_true, probabilities, class_names, log_dir):
         ax.imshow(image)
         ax.set_title(f"{class_names[guess]} {probs[guess]:.2f}\n(true: {class_names[true]})", fontsize=8,
                      color="green" if guess == true else "red")
-    fig.suptitle("검증 사진과 예측 / validation photos: predicted label, probability (true label)")
-    logs.save_figure(fig, Path(log_dir) / "predictions.png")
-    logs.log_image(log_dir, "validation", "predictions", logs.image_grid(images / 255, ncols=cols))
+    fig.suptitle("테스트 사진과 예측 / test photos: predicted label, probability (true label)")
+    tb.save_figure(fig, Path(log_dir) / "predictions.png")
+    tb.log_image(log_dir, "test", "predictions", tb.image_grid(images / 255, ncols=cols))
 
 
 def export(model, class_names, log_dir):
@@ -499,61 +472,72 @@ def export(model, class_names, log_dir):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    image_dir = args.image_dir or args.data_dir  # --data-dir: tf_flowers' flower_photos/, extracted
-    if image_dir is None and args.smoke:
-        image_dir = write_shape_images(args.log_dir / "smoke_images")
-    photos = load_image_folder(image_dir) if image_dir is not None else None
-    import_tensorflow()
+    args = flags.parse(PARSER, argv)
+    if args.validation_fraction + args.test_fraction >= 1:
+        PARSER.error("--validation-fraction plus --test-fraction must leave some photos for training")
+    # --smoke의 기본값: 내려받기 없이(무작위 가중치) 작은 사진으로. config.json에는 정해진 값이 들어갑니다.
+    args.weights = args.weights or ("none" if args.smoke else "imagenet")
+    args.image_size = args.image_size or (SMOKE_IMAGE_SIZE if args.smoke else 299)
+    args.bottleneck_dir = args.bottleneck_dir or data.cache_dir() / "bottlenecks"
+    image_dir = args.image_dir or args.data_dir  # --data-dir: tf_flowers의 flower_photos/를 직접 푼 폴더
+    photos = None
+    if image_dir is not None:
+        photos = load_image_folder(image_dir)  # 잘못된 폴더는 실행 폴더를 만들기 전에 멈춥니다
+    elif args.smoke:
+        photos = load_smoke_photos()
     strategy = runtime.setup(args)
     if photos is None:
-        photos = load_tf_flowers()  # after setup(): tf.data must not start TensorFlow before the device is chosen
+        photos = load_tf_flowers()  # setup() 뒤에: tfds가 TensorFlow의 장치를 시작하기 때문입니다
+    print(f"Using --weights {args.weights} --image-size {args.image_size}; bottlenecks in {args.bottleneck_dir}")
     with strategy.scope():
-        extractor, base = build_extractor(args)
-    if args.fine_tune_epochs:
-        first_trainable_layer(args, base)  # a wrong layer name fails now, not after the bottlenecks
-    usable, features, counts = bottlenecks(args, extractor, photos)
+        extractor, base = build_extractor(args.weights, args.image_size)
+    usable, features, counts = bottlenecks(extractor, photos, args.image_size, args.bottleneck_dir, args.batch_size)
     labels = photos.labels[usable]
-    train_idx, val_idx = split(labels, args.validation_fraction, args.seed)
+    train_idx, val_idx, test_idx = split(labels, args.validation_fraction, args.test_fraction, args.seed)
     if not len(val_idx):
-        raise data.DataError(f"{photos.source}: every class has a single usable photo; a validation split "
-                             "needs at least two photos in some class (aim for dozens per class)")
-    print(f"Split: {len(train_idx)} train, {len(val_idx)} validation photos (stratified, seed {args.seed})")
+        raise data.DataError(f"{photos.source}: every class has fewer than 3 usable photos; validation and test "
+                             "sets need at least 3 photos in some class (aim for dozens per class)")
+    print(f"Split: {len(train_idx)} train, {len(val_idx)} validation, {len(test_idx)} test photos "
+          f"(stratified, seed {args.seed})")
 
     with strategy.scope():
-        classifier = build_classifier(args, features[train_idx], len(photos.class_names))
-    timer = logs.Timer()
-    history = train_classifier(args, classifier, features[train_idx], labels[train_idx],
-                               features[val_idx], labels[val_idx])
+        classifier = build_classifier(features[train_idx], len(photos.class_names), args.learning_rate, args.dropout)
+    timer = tb.Timer()
+    history = train_classifier(classifier, features[train_idx], labels[train_idx], features[val_idx], labels[val_idx],
+                               args.epochs, args.batch_size, args.log_dir, args.seed)
     train_seconds = timer.seconds()
     stage1_val_accuracy = history["val_accuracy"][-1]
     with strategy.scope():
-        model = build_full_model(args, extractor, classifier)
-    grid = val_idx[:GRID]
+        model = build_full_model(extractor, classifier, args.image_size)
     if args.fine_tune_epochs:
-        images, kept = decode(photos, usable, args.image_size)
-        if len(kept) != len(usable):
-            raise data.DataError(f"photos in {photos.source} changed while this run used them; run again")
-        timer = logs.Timer()
-        history2 = fine_tune(args, strategy, model, base, images[train_idx], labels[train_idx],
-                             images[val_idx], labels[val_idx])
+        images = decode_all(photos, usable, args.image_size)
+        with strategy.scope():
+            unfreeze(model, base, args.unfreeze_after, args.fine_tune_learning_rate)
+        timer = tb.Timer()
+        history2 = fine_tune(model, images[train_idx], labels[train_idx], images[val_idx], labels[val_idx],
+                             args.epochs, args.epochs + args.fine_tune_epochs, args.batch_size, args.log_dir, args.seed)
         train_seconds += timer.seconds()
         history = {k: history[k] + history2[k] for k in history}
-        grid_images = images[grid]
-        grid_probs = model.predict(grid_images, batch_size=args.batch_size, verbose=0)
-    else:
-        grid_images, _ = decode(photos, usable[grid], args.image_size)
-        grid_probs = classifier.predict(features[grid], verbose=0)  # the same numbers the full model gives
     val_accuracy = history["val_accuracy"][-1]
     print(f"Validation accuracy: {val_accuracy:.4f} ({len(val_idx)} photos); training took {train_seconds:.1f}s")
 
+    # 6. 평가 / Evaluate on the test set, once
+    if args.fine_tune_epochs:
+        probabilities = model.predict(images[test_idx], batch_size=args.batch_size, verbose=0)
+    else:  # 분류층만 바뀌었으니 저장해 둔 병목 특징에 분류층만 돌리면 전체 모델과 같은 답이 나옵니다
+        probabilities = classifier.predict(features[test_idx], batch_size=args.batch_size, verbose=0)
+    test_accuracy = float(np.mean(probabilities.argmax(axis=1) == labels[test_idx]))
+    print(f"Test accuracy: {test_accuracy:.4f} ({len(test_idx)} photos)")
+
+    grid = test_idx[:GRID]
+    grid_images = images[grid] if args.fine_tune_epochs else decode_all(photos, usable[grid], args.image_size)
     save_curves(history, args.epochs if args.fine_tune_epochs else None, args.log_dir / "training.png")
-    save_predictions(grid_images, labels[grid], grid_probs, photos.class_names, args.log_dir)
+    save_predictions(grid_images, labels[grid], probabilities[:GRID], photos.class_names, args.log_dir)
     export(model, photos.class_names, args.log_dir)
-    return logs.write_metrics(
-        args.log_dir, val_accuracy=val_accuracy, train_accuracy=history["accuracy"][-1],
+    return tb.write_metrics(
+        args.log_dir, test_accuracy=test_accuracy, val_accuracy=val_accuracy, train_accuracy=history["accuracy"][-1],
         stage1_val_accuracy=stage1_val_accuracy, train_seconds=round(train_seconds, 2), **counts,
-        num_images=len(usable), num_train=len(train_idx), num_val=len(val_idx),
+        num_images=len(usable), num_train=len(train_idx), num_val=len(val_idx), num_test=len(test_idx),
         num_classes=len(photos.class_names), epochs=args.epochs, fine_tune_epochs=args.fine_tune_epochs,
         image_size=args.image_size, weights=args.weights,
     )

@@ -193,15 +193,34 @@ def fetch(name, progress=True):
     """Makes sure every file of dataset `name` is in the cache; returns its folder.
 
     A file already in the cache is trusted (it was verified when it was downloaded);
-    the parsers still check its structure, and their errors say to delete it.
+    the parsers still check its structure, and their errors say to delete it. A complete
+    cache is only read, so a class can share one read-only copy.
     """
     dataset = REGISTRY[name]
     folder = cache_dir() / name
-    for remote in dataset.files:
-        path = folder / remote.filename
-        if not path.exists():
-            download(remote, path, progress=progress)
+    missing = [remote for remote in dataset.files if not (folder / remote.filename).exists()]
+    if missing and not writable(folder):
+        raise read_only_cache_error(name, ", ".join(remote.filename for remote in missing))
+    for remote in missing:
+        download(remote, folder / remote.filename, progress=progress)
     return folder
+
+
+def writable(path):
+    """True when `path`, or the nearest folder above it that exists, may be written by this user."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK)
+
+
+def read_only_cache_error(name, what):
+    cache = cache_dir()
+    return DataError(
+        f"the data cache {cache} lacks {what} ({name}) and is read-only for you; ask whoever fills it "
+        f"(the instructor: `{CACHE_ENV}={cache} python scripts/download_data.py --only {name}`), "
+        f"or set {CACHE_ENV} to a folder of your own"
+    )
 
 
 def status(name):
@@ -331,6 +350,8 @@ def load_cifar10(data_dir=None):
         cache = fetch("cifar10")
         folder = cache / "cifar-10-batches-bin"
         if not folder.is_dir():
+            if not writable(cache):
+                raise read_only_cache_error("cifar10", "the extracted folder cifar-10-batches-bin/")
             safe_extract(cache / "cifar-10-binary.tar.gz", cache)
         fix = "delete the folder cifar-10-batches-bin/ in the cache so that the next run extracts it again"
     for filename in CIFAR10_TRAIN_FILES + (CIFAR10_TEST_FILE,):

@@ -12,7 +12,8 @@ One call, `setup(args)`, after the flags are parsed and the data is loaded:
   several, else the default strategy. Build and compile Keras models inside
   `strategy.scope()` so the same script runs on one GPU, many, or none;
 - makes Ctrl-C end the run with one line instead of a traceback (exit status 130),
-  keeping what was written to the run folder.
+  keeping what was written to the run folder, and says in one line what to do when
+  the device runs out of memory (on a shared GPU, usually other users' processes).
 """
 
 import sys
@@ -64,19 +65,25 @@ def setup(args, cpu_bfloat16=False):
         args, device=device, precision=precision, replicas=strategy.num_replicas_in_sync, tensorflow=tf.__version__,
         keras=keras.__version__,
     )
-    sys.excepthook = interrupted_hook(args.log_dir)
+    sys.excepthook = error_hook(args.log_dir, getattr(args, "batch_size", None), bool(gpus))
     return strategy
 
 
-def interrupted_hook(log_dir):
-    """An excepthook that reports Ctrl-C in one line and leaves the run folder as it is.
+def error_hook(log_dir, batch_size=None, on_gpu=False):
+    """An excepthook that reports Ctrl-C and out-of-memory in one line each, and leaves the run folder as it is.
 
-    Python still exits with status 130 (interrupted) after the hook. metrics.json, if the run
-    had not written one, records that it was interrupted, so a reader of the folder knows.
-    Every other exception gets Python's usual traceback.
+    After Ctrl-C Python still exits with status 130 (interrupted); metrics.json, if the run had not
+    written one, records that it was interrupted, so a reader of the folder knows. Running out of
+    memory prints what to try and exits with status 1. Every other exception gets Python's usual traceback.
     """
 
     def hook(kind, value, traceback):
+        if issubclass(kind, tf.errors.ResourceExhaustedError):
+            smaller = f"--batch-size {max(1, batch_size // 2)}" if batch_size else "a smaller --batch-size"
+            where = ("GPU memory is used up, often by other processes on a shared GPU (see `nvidia-smi`)"
+                     if on_gpu else "the computer's memory is used up")
+            print(f"error: out of memory: {where}; try {smaller}" + (" or --device cpu" if on_gpu else ""), file=sys.stderr)
+            return
         if not issubclass(kind, KeyboardInterrupt):
             return sys.__excepthook__(kind, value, traceback)
         epochs = len(tb.read_scalars(log_dir).get("train/epoch_loss", [])) if log_dir.is_dir() else 0

@@ -286,3 +286,36 @@ def test_make_pipeline_batches_and_reshuffles():
     second = [b[0].numpy().tolist() for b in ds]
     assert [len(b) for b in first] == [4, 4, 2]
     assert sorted(sum(first, [])) == list(range(10)) and first != second
+
+
+# --- A class's shared, read-only cache --------------------------------------------------
+
+def test_complete_read_only_cache_is_only_read(offline_cache, monkeypatch):
+    """The instructor filled the cache; students read it and nothing tries to write there."""
+    import tempfile
+
+    def no_write(*args, **kwargs):
+        raise AssertionError("tried to write into the shared cache")
+
+    monkeypatch.setattr(tempfile, "mkstemp", no_write)
+    monkeypatch.setattr(Path, "mkdir", no_write)
+    monkeypatch.setattr(data, "safe_extract", no_write)
+    monkeypatch.setattr(data.os, "access", lambda path, mode: False)  # as a student sees a folder they cannot write
+    (x_train, _), _ = data.load_mnist()
+    (c_train, _), _, _ = data.load_cifar10()
+    assert x_train.shape[1:] == (28, 28) and c_train.shape[1:] == (32, 32, 3)
+
+
+def test_read_only_cache_missing_a_file_says_who_can_fetch_it(tmp_path, monkeypatch):
+    shared = tmp_path / "class-cache"
+    fakes.write_mnist(shared / "mnist", n_train=20, n_test=10)
+    (shared / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
+    monkeypatch.setenv(data.CACHE_ENV, str(shared))
+    monkeypatch.setattr(data.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(data, "download", lambda *a, **k: pytest.fail("tried to download into a read-only cache"))
+    with pytest.raises(data.DataError) as info:
+        data.load_mnist()
+    message = str(info.value)
+    assert f"the data cache {shared} lacks t10k-labels-idx1-ubyte.gz (mnist) and is read-only" in message
+    assert f"COURSE_DATA_DIR={shared} python scripts/download_data.py --only mnist" in message
+    assert "\n" not in message

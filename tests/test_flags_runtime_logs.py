@@ -30,7 +30,12 @@ except SystemExit as exit:
 """
 
 
-@pytest.mark.parametrize("script", ["week1/mnist_softmax_regression.py", "week1/mnist_cnn.py", "docs/script_template.py"])
+HELP_SCRIPTS = sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("week*/**/*.py") if not p.name.startswith("_"))
+HELP_SCRIPTS += ["docs/script_template.py", "scripts/baselines.py"]
+PREDICTION_ONLY = {"week2/predict_digit.py", "week2/inception_v3_predict.py", "week1/tensorflow_basics.py"}
+
+
+@pytest.mark.parametrize("script", HELP_SCRIPTS)
 def test_help_answers_before_tensorflow_is_imported(script):
     start = time.perf_counter()
     result = subprocess.run(
@@ -39,8 +44,10 @@ def test_help_answers_before_tensorflow_is_imported(script):
     )
     seconds = time.perf_counter() - start
     assert result.stdout.strip().endswith("EXIT 0 NO-TENSORFLOW"), result.stdout + result.stderr
-    for flag in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--data-dir", "--log-dir", "--device", "--smoke"):
+    for flag in ("--seed", "--log-dir", "--device", "--smoke"):
         assert flag in result.stdout
+    for flag in ("--epochs", "--batch-size", "--learning-rate"):  # training flags only where something trains
+        assert (flag in result.stdout) == (script not in PREDICTION_ONLY), flag
     assert seconds < 10, f"--help took {seconds:.2f}s"  # generous: TensorFlow alone takes longer to import
 
 
@@ -187,7 +194,7 @@ def test_ctrl_c_is_one_line_and_keeps_the_run(tmp_path, capsys):
     with tf.summary.create_file_writer(str(tmp_path / "train")).as_default():
         for epoch in range(5):
             tf.summary.scalar("epoch_loss", 1.0 / (epoch + 1), step=epoch)
-    runtime.interrupted_hook(tmp_path)(KeyboardInterrupt, KeyboardInterrupt(), None)
+    runtime.error_hook(tmp_path)(KeyboardInterrupt, KeyboardInterrupt(), None)
     err = capsys.readouterr().err.strip()
     assert err == f"interrupted (Ctrl-C) after 5 epochs; what was written so far is kept in {tmp_path}"
     assert json.loads((tmp_path / "metrics.json").read_text()) == {"interrupted": True, "epochs_completed": 5}
@@ -227,3 +234,32 @@ def test_cpu_precision(tmp_path, monkeypatch, amx, opt_in, choice, expected):
     runtime.setup(args, cpu_bfloat16=opt_in)  # conftest puts the policy back to float32 afterwards
     assert keras.mixed_precision.global_policy().name == expected
     assert json.loads((tmp_path / "config.json").read_text())["precision"] == expected
+
+
+@pytest.mark.parametrize("on_gpu, expected", [
+    (True, "error: out of memory: GPU memory is used up, often by other processes on a shared GPU (see `nvidia-smi`); "
+           "try --batch-size 32 or --device cpu"),
+    (False, "error: out of memory: the computer's memory is used up; try --batch-size 32"),
+])
+def test_out_of_memory_is_one_line(tmp_path, capsys, on_gpu, expected):
+    import tensorflow as tf
+
+    from common import runtime
+
+    error = tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[64,512,512]")
+    runtime.error_hook(tmp_path, batch_size=64, on_gpu=on_gpu)(type(error), error, None)
+    assert capsys.readouterr().err.strip() == expected
+
+
+def test_figures_need_no_display(tmp_path, monkeypatch):
+    """On a server reached with `ssh -X`, DISPLAY is set; figures must still go to files, never to a window."""
+    import matplotlib
+
+    from common import tb
+
+    monkeypatch.setenv("DISPLAY", "localhost:10.0")
+    plt = tb.pyplot()
+    assert matplotlib.get_backend().lower() == "agg"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    assert tb.save_figure(fig, tmp_path / "line.png").stat().st_size > 0

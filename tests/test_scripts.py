@@ -24,6 +24,10 @@ SCRIPTS = sorted(
 # metric keys with their allowed range, and files the run folder must hold.
 EXPECT = {
     "script_template": {},  # docs/script_template.py, run by test_template_runs
+    "tensorflow_basics": {  # its printout is checked by tests/test_week1_basics.py
+        "metrics": {"add_result": (8, 8), "traced_graphs": (3, 3)},
+        "files": ["graph.png"],
+    },
     "mnist_softmax_regression": {
         "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_loss", "validation/epoch_accuracy",
                     "test/epoch_accuracy"],

@@ -145,3 +145,33 @@ def test_results_records_are_complete(path):
     assert python == "python" and script == record["script"]
     parser = load_script(REPO / record["script"]).PARSER  # the command must still parse with today's flags
     parser.parse_args(flags_given)
+
+
+def test_tensorboard_dry_run_picks_a_free_loopback_port(capsys, monkeypatch):
+    import socket
+
+    tensorboard = load("start_tensorboard")
+    monkeypatch.setenv("SSH_CONNECTION", "10.1.2.3 50000 192.0.2.10 22")
+    port = tensorboard.main(["--dry-run"])
+    out = capsys.readouterr().out
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # really free
+    assert f"ssh -N -L {port}:localhost:{port} " in out and "@192.0.2.10" in out
+    assert f"http://localhost:{port}" in out and f"Source port {port}" in out
+
+
+def test_tensorboard_binds_to_loopback_only(monkeypatch, tmp_path, capsys):
+    import socket
+
+    tensorboard = load("start_tensorboard")
+    commands = []
+    monkeypatch.setattr(tensorboard.subprocess, "call", lambda command: commands.append(command) or 0)
+    tensorboard.main(["--logdir", str(tmp_path)])
+    command = commands[0]
+    assert command[command.index("--host") + 1] == "127.0.0.1" and "0.0.0.0" not in command
+    with socket.socket() as busy:  # a port someone else holds is refused with one line
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"port {taken} is in use"):
+            tensorboard.main(["--port", str(taken), "--dry-run"])

@@ -8,7 +8,7 @@ Run:    python week1/backprop_numpy.py
 Smoke:  python week1/backprop_numpy.py --smoke
 Expect: both gradient checks agree with backpropagation to a relative error below 1e-6 (2.7e-8 against
         finite differences, 7.7e-16 against GradientTape), and XOR is solved: accuracy 1.0, loss 0.0012
-        after 3,000 steps; about 11 s on a 2-core CPU, mostly importing TensorFlow
+        after 3,000 steps; about 5 s on a 2-core CPU, mostly importing TensorFlow
         (results/week1_backprop_numpy.json). Figure: backprop_xor.png (loss curve, decision boundary).
 """
 

@@ -8,7 +8,7 @@ Run:    python week1/gradient_descent.py
 Smoke:  python week1/gradient_descent.py --smoke
 Expect: the middle α ends at J 0.1295 (minimum 0.1281) after 50 steps, the small one at 1.38, the large one
         (1.1 × 2/λ_max) diverges; after 20 epochs batch GD is at J 1.50, mini-batch and SGD at 0.128-0.129.
-        About 12 s on a 2-core CPU, mostly importing TensorFlow (results/week1_gradient_descent.json).
+        About 7 s on a 2-core CPU, mostly importing TensorFlow (results/week1_gradient_descent.json).
         Figures: alpha_paths.png (paths on the contours of J, cost per step), gd_variants.png.
 """
 

@@ -6,7 +6,7 @@
 
 Run:    python week1/mnist_mlp.py
 Smoke:  python week1/mnist_mlp.py --smoke
-Expect: test accuracy about 0.985 after 15 epochs, a few minutes on a 2-core CPU (README table).
+Expect: test accuracy about 0.985 after 15 epochs, about a minute on a 2-core CPU (README table).
         TensorBoard shows train vs validation loss/accuracy per epoch; first_layer.png shows
         100 of the 512 learned first-layer weight patterns.
 """

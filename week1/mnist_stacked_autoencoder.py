@@ -7,7 +7,7 @@ unsupervised pre-training)한 뒤, 그 위에 소프트맥스 분류기를 올�
 Run:    python week1/mnist_stacked_autoencoder.py
 Smoke:  python week1/mnist_stacked_autoencoder.py --smoke
 Expect: test accuracy about 0.985 after fine-tuning (README table); the softmax on the frozen
-        pre-trained features scores far lower (about 0.90 in the README table); a few minutes on a
+        pre-trained features scores lower on validation (about 0.91 in the README table); about two minutes on a
         2-core CPU. TensorBoard has one folder per stage (pretrain_1, pretrain_2, softmax_frozen,
         finetune), each with train and validation curves; features.png shows what layer 1 learned
         without labels, stages.png compares the two classifiers on the validation set.

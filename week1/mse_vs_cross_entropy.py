@@ -7,7 +7,7 @@
 Run:    python week1/mse_vs_cross_entropy.py
 Smoke:  python week1/mse_vs_cross_entropy.py --smoke
 Expect: with α = 0.15 the output gets within 0.1 of the target after 50 steps with cross-entropy and
-        469 steps with MSE; about 12 s on a 2-core CPU, mostly importing TensorFlow
+        469 steps with MSE; about 6 s on a 2-core CPU, mostly importing TensorFlow
         (results/week1_mse_vs_cross_entropy.json).
         Figure: mse_vs_cross_entropy.png (cost, output a, and |∂C/∂b| per step).
 """

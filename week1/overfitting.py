@@ -9,7 +9,7 @@ Smoke:  python week1/overfitting.py --smoke
 Expect: all three reach training accuracy 0.999-1.0 while their best validation accuracy stays near 0.92:
         a gap of about 0.08 is the overfitting. In the measured run (seed 42, results/week1_overfitting.json)
         dropout and L2 did not beat the plain MLP on validation, so the plain one was chosen; its test
-        accuracy was about 0.90. About a minute on a 2-core CPU.
+        accuracy was about 0.90. About 30 s on a 2-core CPU.
         Figure: overfitting.png (train vs validation loss and accuracy per epoch for the three).
 """
 

@@ -7,8 +7,8 @@
 Run:    python week2/inception_v3_retrain.py                          (tf_flowers: 5 kinds, 3,670 photos)
         python week2/inception_v3_retrain.py --image-dir my_photos    (one sub-folder of photos per class)
 Smoke:  python week2/inception_v3_retrain.py --smoke
-Expect: the first run computes one bottleneck per photo, 13.3 images/s at 299x299 on a 2-core CPU; training
-        the new layer on 240 of them took 2.3 s (results/week2_inception_v3_retrain_throughput.json). Later runs
+Expect: the first run computes one bottleneck per photo, about 12 images/s at 299x299 on a 2-core CPU; training
+        the new layer on 210 of them took 1.7 s (results/week2_inception_v3_retrain_throughput.json). Later runs
         reuse the bottlenecks from the cache. Test accuracy on tf_flowers with ImageNet weights: not measured yet.
         The run folder holds model.keras and labels.txt for week2/inception_v3_predict.py, training.png (accuracy
         and loss per epoch) and predictions.png (test photos with predicted labels). week2/README.md explains

@@ -9,7 +9,7 @@ Run:    python week2/mnist_cnn_checkpoint.py     (Ctrl-C while it trains: it pri
 Resume: python week2/mnist_cnn_checkpoint.py --resume --log-dir runs/mnist_cnn_checkpoint/<run>
 Exact:  python week2/mnist_cnn_checkpoint.py --exact-resume     (then --resume as above)
 Smoke:  python week2/mnist_cnn_checkpoint.py --smoke
-Expect: test accuracy about 0.994 after 6 epochs, about 1.5 minutes on a 2-core CPU (README table).
+Expect: test accuracy about 0.994 after 6 epochs, about a minute on a 2-core CPU (README table).
         The run folder gets checkpoints/best.keras (the best epoch by validation accuracy),
         checkpoints/latest.json (history, best epoch, seconds of training), model.keras, saved_model/
         and history.png (accuracy per epoch, a dashed line where the run was resumed).

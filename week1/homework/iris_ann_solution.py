@@ -7,8 +7,8 @@
 Run:    python week1/homework/iris_ann_solution.py
 Smoke:  python week1/homework/iris_ann_solution.py --smoke
 Grade:  python scripts/grade_homework.py week1/homework/iris_ann_solution.py
-Expect: test accuracy 0.9667 (29 of 30 test flowers) with the defaults, seconds of training on a 2-core CPU
-        (measured; week1/homework/README.md).
+Expect: test accuracy 0.9667 (29 of 30 test flowers) with the defaults; 0.978 averaged over seeds 42-44
+        (README table); seconds of training on a 2-core CPU.
         iris_results.png: training and validation curves, the test set's confusion matrix.
 """
 

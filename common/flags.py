@@ -22,13 +22,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNS_DIR = REPO_ROOT / "runs"
 
 
-def make_parser(script_file, doc, *, epochs=None, batch_size=None, learning_rate=None, seed=42, smoke_epochs=2):
+def make_parser(script_file, doc, *, epochs=None, batch_size=None, learning_rate=None, seed=42, smoke_epochs=2,
+                data_dir=True):
     """Returns an ArgumentParser with the standard flags; scripts add their own.
 
     The defaults given here are the ones that reproduce the README's numbers. With
     --smoke, epochs drops to `smoke_epochs` unless --epochs is given explicitly.
     A script that does not train (a prediction script) leaves out epochs, batch_size
-    and learning_rate, and its --help then shows no training flags.
+    and learning_rate, and its --help then shows no training flags; one that reads no
+    dataset passes data_dir=False and gets no --data-dir.
     """
     script = Path(script_file).resolve()
     try:
@@ -47,10 +49,11 @@ def make_parser(script_file, doc, *, epochs=None, batch_size=None, learning_rate
     if learning_rate is not None:
         group.add_argument("--learning-rate", type=float, default=learning_rate, help="step size (default: %(default)s)")
     group.add_argument("--seed", type=int, default=seed, help="random seed for weights and shuffling (default: %(default)s)")
-    group.add_argument(
-        "--data-dir", type=Path, default=None,
-        help="read the dataset's files as distributed from DIR instead of the download cache",
-    )
+    if data_dir:
+        group.add_argument(
+            "--data-dir", type=Path, default=None,
+            help="read the dataset's files as distributed from DIR instead of the download cache",
+        )
     group.add_argument(
         "--log-dir", type=Path, default=None,
         help="run folder for TensorBoard events, config.json, metrics.json and figures "

@@ -46,15 +46,15 @@ def test_help_answers_before_tensorflow_is_imported(script):
     assert result.stdout.strip().endswith("EXIT 0 NO-TENSORFLOW"), result.stdout + result.stderr
     for flag in ("--seed", "--log-dir", "--device", "--smoke"):
         assert flag in result.stdout
-    for flag in ("--epochs", "--batch-size", "--learning-rate"):  # training flags only where something trains
+    for flag in ("--epochs", "--batch-size", "--learning-rate", "--data-dir"):  # only where something trains
         assert (flag in result.stdout) == (script not in PREDICTION_ONLY), flag
     assert seconds < 10, f"--help took {seconds:.2f}s"  # generous: TensorFlow alone takes longer to import
 
 
 def test_parser_without_training_flags():
-    plain = flags.make_parser(__file__, "A prediction script.")
+    plain = flags.make_parser(__file__, "A prediction script.", data_dir=False)
     text = plain.format_help()
-    assert "--epochs" not in text and "--learning-rate" not in text and "--seed" in text
+    assert "--epochs" not in text and "--learning-rate" not in text and "--data-dir" not in text and "--seed" in text
     args = flags.parse(plain, ["--smoke", "--log-dir", "unused"])
     assert args.smoke and not hasattr(args, "epochs")
 
@@ -263,3 +263,37 @@ def test_figures_need_no_display(tmp_path, monkeypatch):
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
     assert tb.save_figure(fig, tmp_path / "line.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("capabilities, choice, expected", [
+    ([(8, 0)], "auto", "mixed_float16"),  # tensor cores
+    ([(6, 1)], "auto", "float32"),  # an older card: float16 would not be faster
+    ([(9, 0), (6, 1)], "auto", "float32"),  # every card must have tensor cores
+    ([(6, 1)], "on", "mixed_float16"),  # asked for: obeyed
+    ([(9, 0)], "off", "float32"),
+])
+def test_gpu_precision_by_compute_capability(monkeypatch, capabilities, choice, expected):
+    import tensorflow as tf
+
+    from common import runtime
+
+    gpus = [f"GPU:{i}" for i in range(len(capabilities))]
+    details = dict(zip(gpus, capabilities))
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda gpu: {"compute_capability": details[gpu]})
+    assert runtime._precision(choice, gpus, cpu_bfloat16=False) == expected
+
+
+def test_device_cpu_hides_the_gpus(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from common import runtime
+
+    hidden = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["fake GPU"] if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config, "set_visible_devices", lambda devices, kind=None: hidden.append((devices, kind)))
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda *a: pytest.fail("a hidden GPU was configured"))
+    args = flags.parse(parser(), ["--log-dir", str(tmp_path), "--device", "cpu"])
+    strategy = runtime.setup(args)
+    assert hidden == [([], "GPU")] and strategy.num_replicas_in_sync == 1
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["device"] == "CPU" and config["precision"] == "float32"

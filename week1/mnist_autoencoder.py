@@ -6,7 +6,7 @@
 
 Run:    python week1/mnist_autoencoder.py
 Smoke:  python week1/mnist_autoencoder.py --smoke
-Expect: test MSE (mean squared error per pixel, pixels in [0, 1]) about 0.003 after 10 epochs,
+Expect: test MSE about 0.003 (mean squared error per pixel, pixels between 0 and 1) after 10 epochs,
         about a minute on a 2-core CPU (README table). reconstructions.png shows test originals (top)
         and reconstructions (bottom); TensorBoard's Images tab shows validation digits improving epoch by epoch.
 """

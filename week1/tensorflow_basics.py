@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # 어느 폴더에
 from common import flags
 
 # 명령행 옵션(flags): 학습하지 않는 스크립트라서 학습 옵션(--epochs 등)이 없습니다.
-PARSER = flags.make_parser(__file__, __doc__)
+PARSER = flags.make_parser(__file__, __doc__, data_dir=False)
 if __name__ == "__main__":
     PARSER.parse_args()  # --help나 잘못된 옵션은 여기서 바로 멈춥니다
 

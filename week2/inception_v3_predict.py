@@ -32,7 +32,7 @@ def positive(text):
 
 
 # 명령행 옵션(flags): 예측만 하므로 학습 옵션(--epochs, --batch-size, --learning-rate)은 없습니다.
-PARSER = flags.make_parser(__file__, __doc__)
+PARSER = flags.make_parser(__file__, __doc__, data_dir=False)
 PARSER.add_argument("images", nargs="*", metavar="IMAGE", help="photos to label (JPEG, PNG, ...)")
 PARSER.add_argument(
     "--model", type=Path, default=None,

@@ -23,7 +23,7 @@ from common import flags
 TRAINER = "mnist_cnn_checkpoint"  # 기본 모델을 만드는 스크립트: runs/<TRAINER>/*/model.keras
 
 # 명령행 옵션(flags): 예측만 하는 스크립트라 학습 옵션(--epochs 등)은 없습니다.
-PARSER = flags.make_parser(__file__, __doc__)
+PARSER = flags.make_parser(__file__, __doc__, data_dir=False)
 PARSER.add_argument("images", nargs="*", type=Path, metavar="IMAGE", help="photos or drawings of one digit each")
 PARSER.add_argument(
     "--model", type=Path, default=None,

@@ -8,8 +8,10 @@
 Run:    python week2/cifar10_fast.py
 Smoke:  python week2/cifar10_fast.py --smoke
 Offline: python week2/cifar10_fast.py --data-dir DIR   (DIR holds cifar-10-batches-bin/, the binary version)
-Expect: accuracy and time are not yet measured for this version (with its validation split); the
-        target is >= 0.90 test accuracy. It computes in bfloat16 only on CPUs with AMX units.
+Expect: test accuracy about 0.899 with test-time augmentation (0.885 without), validation accuracy 0.89,
+        after 24 epochs: about 65 minutes of training in float32 on a 2-core CPU without AMX (README table;
+        a JPEG re-encoded copy of CIFAR-10). The target, 0.90, is not reached yet. It computes in bfloat16
+        only on CPUs with AMX units.
         metrics.json has test accuracy with and without test-time augmentation and per class;
         confusion_matrix.png, and TensorBoard images of mistakes.
 """

@@ -182,3 +182,15 @@ def test_cnn_augmentation_mirrors_and_shifts_only_while_training(cnn):
     assert out.shape == x.shape
     mirrored, shifted = count_mirrored_and_shifted(x, out)
     assert 16 < mirrored < 48 and shifted > 48  # about half mirrored; 15 of 16 shifts round to a move
+
+
+def test_final_fit_keeps_the_validation_split_in_training(fast, monkeypatch):
+    x = np.arange(60 * 32 * 32 * 3, dtype="uint8").reshape(60, 32, 32, 3)
+    y = np.arange(60) % 10
+    monkeypatch.setattr(fast.data, "load_cifar10", lambda data_dir: ((x, y), (x[:7], y[:7]), list("abcdefghij")))
+    (x_train, _), (x_val, y_val), (x_test, _), _ = fast.load_data(final_fit=True)
+    assert len(x_train) == 60 and x_val is None and y_val is None and len(x_test) == 7
+    (x_train, _), (x_val, _), _, _ = fast.load_data()  # without it the last 5,000 are held out: here all 60
+    assert len(x_val) == 60 and len(x_train) == 0
+    args = fast.PARSER.parse_args(["--final-fit"])
+    assert args.final_fit and not fast.PARSER.parse_args([]).final_fit

@@ -29,6 +29,9 @@ PARSER.add_argument("--weight-decay", type=float, default=1.3e-5, help=(
     "decoupled weight decay: each step shrinks the weights by learning rate * weight decay (default: %(default)s)"))
 PARSER.add_argument("--label-smoothing", type=float, default=0.2, help=(
     "share of each target spread evenly over the 10 classes (default: %(default)s)"))
+PARSER.add_argument("--final-fit", action="store_true", help=(
+    "after the settings are chosen on the validation split: train on all 50,000 training images "
+    "(train + validation) with the same settings, then evaluate the test set once (no validation numbers)"))
 if __name__ == "__main__":
     PARSER.parse_args()  # --help나 잘못된 옵션은 여기서 바로 멈춥니다
 
@@ -47,12 +50,19 @@ SMOKE_BATCH_SIZE = 128  # --smoke: 작은 데이터에서도 스텝이 몇 번�
 
 
 # 1. 데이터 / Prepare the data
-def load_data(data_dir=None, smoke=False):
-    """Returns (x_train, y_train), (x_val, y_val), (x_test, y_test), class_names; images (N, 32, 32, 3) uint8."""
+def load_data(data_dir=None, smoke=False, final_fit=False):
+    """Returns (x_train, y_train), (x_val, y_val), (x_test, y_test), class_names; images (N, 32, 32, 3) uint8.
+
+    With final_fit the validation split stays in the training set and x_val, y_val are None.
+    """
     (x_train, y_train), (x_test, y_test), class_names = data.load_cifar10(data_dir)
     if smoke:
         x_train, y_train = x_train[:SMOKE_TRAIN], y_train[:SMOKE_TRAIN]
         x_test, y_test = x_test[:SMOKE_TEST], y_test[:SMOKE_TEST]
+    if final_fit:
+        # 최종 학습(final fit): 설정은 검증 세트로 이미 골랐으니, 검증 세트까지 모두 학습에 씁니다.
+        print(f"Data: {len(x_train)} train (validation split included: --final-fit), {len(x_test)} test images")
+        return (x_train, y_train.astype("int64")), (None, None), (x_test, y_test.astype("int64")), class_names
     # 검증 세트(validation set)는 학습 세트에서 떼어 냅니다. 테스트 세트는 끝까지 보지 않습니다.
     n_val = SMOKE_VALIDATION if smoke else VALIDATION
     x_val, y_val = x_train[-n_val:], y_train[-n_val:]
@@ -195,9 +205,14 @@ class Lookahead(keras.callbacks.Callback):
 
 # 5. 학습 / Train, watching the validation set
 def train(model, x_train, y_train, x_val, y_val, epochs, batch_size, log_dir, seed=42):
-    """Fits the model with batch augmentation and lookahead; returns (history, seconds of training)."""
+    """Fits the model with batch augmentation and lookahead; returns (history, seconds of training).
+
+    x_val None (--final-fit): no validation pass.
+    """
     train_ds = data.make_pipeline(x_train, y_train, batch_size=batch_size, shuffle=True, seed=seed, augment=augment)
-    val_ds = data.make_pipeline(x_val, np.eye(NUM_CLASSES, dtype="float32")[y_val], batch_size=1000)
+    val_ds = None
+    if x_val is not None:
+        val_ds = data.make_pipeline(x_val, np.eye(NUM_CLASSES, dtype="float32")[y_val], batch_size=1000)
     total_steps = epochs * math.ceil(len(x_train) / batch_size)
     timer = tb.Timer()
     history = model.fit(
@@ -266,14 +281,17 @@ def log_mistakes(test_images, y_test, y_pred, class_names, log_dir, limit=36):
 
 def main(argv=None):
     args = flags.parse(PARSER, argv)
-    (x_train, y_train), (x_val, y_val), (x_test, y_test), class_names = load_data(args.data_dir, args.smoke)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test), class_names = load_data(
+        args.data_dir, args.smoke, args.final_fit)
     if args.smoke:
         args.batch_size = min(args.batch_size, SMOKE_BATCH_SIZE)
     # 색 채널마다 학습 세트의 평균과 표준 편차로: 검증·테스트 세트도 같은 수로 바꿉니다.
     mean = x_train.mean(axis=(0, 1, 2), dtype=np.float64)
     std = x_train.std(axis=(0, 1, 2), dtype=np.float64)
     test_images = x_test  # uint8 그대로: 틀린 예 그림용
-    x_train, x_val, x_test = (standardize(x, mean, std) for x in (x_train, x_val, x_test))
+    x_train, x_test = standardize(x_train, mean, std), standardize(x_test, mean, std)
+    if x_val is not None:
+        x_val = standardize(x_val, mean, std)
     # AMX bfloat16 장치가 있는 CPU에서만 bfloat16으로 계산합니다 (노트북 CPU와 AMX 없는 CPU는 float32).
     strategy = runtime.setup(args, cpu_bfloat16=True)
     whitening = whitening_kernel(x_train)
@@ -296,7 +314,7 @@ def main(argv=None):
     log_mistakes(test_images, y_test, y_pred, class_names, args.log_dir)
     return tb.write_metrics(
         args.log_dir, test_accuracy=test_acc, test_accuracy_no_tta=plain_acc,
-        val_accuracy=history.history["val_accuracy"][-1], train_seconds=round(seconds, 1), epochs=args.epochs,
+        val_accuracy=history.history["val_accuracy"][-1] if x_val is not None else None, train_seconds=round(seconds, 1), epochs=args.epochs,
         per_class_accuracy=per_class,
     )
 

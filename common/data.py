@@ -114,7 +114,40 @@ REGISTRY = {
         "https://archive.ics.uci.edu/dataset/53/iris",
         "the file iris.data (UCI layout: 4 numbers and a species name per line)",
     ),
+    "tiny_shakespeare": Dataset(
+        "tiny_shakespeare", "tiny Shakespeare: 40,000 lines of Shakespeare's plays (1,115,394 characters), the char-rnn corpus",
+        (
+            RemoteFile(
+                "input.txt",
+                "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+                (
+                    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+                    "https://storage.googleapis.com/download.tensorflow.org/data/shakespeare.txt",
+                ),
+                1115394,
+            ),
+        ),
+        "https://github.com/karpathy/char-rnn",
+        "the file input.txt (UTF-8 text)",
+    ),
+    "korean_novels": Dataset(
+        "korean_novels",
+        "50 Korean short novels of the 1920s-30s (public domain, spelling modernised by the KoCoNovel project, "
+        "CC BY-SA 4.0), 707,018 characters; no single-file download: a user's copy",
+        (
+            RemoteFile(
+                "korean_novels.txt",
+                "b506f57be0b225f0bed6beb637cc00ac4e685db5f86007196dd7c5cb9bf3cab7",
+                (),  # 한 파일로 내려받을 곳이 없습니다: 사용자(강사)가 가진 사본을 씁니다
+                1695102,
+            ),
+        ),
+        "https://github.com/storidient/KoCoNovel",
+        "the file korean_novels.txt (UTF-8 text, novels separated by a blank line)",
+    ),
 }
+
+TEXT_CORPORA = ("tiny_shakespeare", "korean_novels")  # --corpus 로 고르는 말뭉치
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IRIS_CLASSES = ("Iris-setosa", "Iris-versicolor", "Iris-virginica")
@@ -239,6 +272,76 @@ def _user_dir(data_dir, dataset):
             f"{REGISTRY[dataset].data_dir_hint}"
         )
     return data_dir
+
+
+# --- Text: UTF-8 files and the registered corpora --------------------------------
+
+KOREAN_LEGACY_ENCODINGS = ("cp949", "euc-kr")  # 한국어 Windows의 옛 인코딩
+
+
+def read_text(path):
+    """Reads a UTF-8 text file: returns str with Unix newlines, NFC-normalised, without a byte-order mark.
+
+    NFC joins Hangul typed as separate jamo (macOS file names and some editors) back into syllables,
+    so '한' is one character, not three. A file that is not UTF-8 stops with the byte offset and,
+    when it reads as CP949/EUC-KR, the `iconv` command that converts it.
+    """
+    import unicodedata
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder; give a UTF-8 text file") from None
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    if not raw.strip():
+        raise DataError(f"{path} is empty; give a UTF-8 text file with some text in it")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        hint = "convert it to UTF-8 first (e.g. with iconv) or give another file"
+        for encoding in KOREAN_LEGACY_ENCODINGS:
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            hint = (f"it reads as {encoding.upper()} (Korean Windows text): convert it with "
+                    f"`iconv -f {encoding.upper()} -t UTF-8 {path} > {path.with_suffix('.utf8' + path.suffix)}`")
+            break
+        raise DataError(f"{path} is not UTF-8 text: byte {e.start} (0x{raw[e.start]:02x}) cannot be decoded; {hint}") from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def load_corpus(name, data_dir=None):
+    """Returns (text, path) of a registered corpus (TEXT_CORPORA).
+
+    `data_dir` holds the user's copy; otherwise the download cache (tiny_shakespeare downloads
+    on first use; korean_novels has no single-file download, so it must already be there).
+    A user's copy whose checksum differs from the measured one is read anyway, with a note.
+    """
+    dataset = REGISTRY[name]
+    remote = dataset.files[0]
+    if data_dir is not None:
+        path = _user_dir(data_dir, name) / remote.filename
+        if not path.exists():
+            raise DataError(f"{data_dir} lacks {remote.filename}; it should hold {dataset.data_dir_hint}")
+    elif not remote.urls:
+        path = cache_dir() / name / remote.filename
+        if not path.exists():
+            raise DataError(
+                f"{name} has no download: put {dataset.data_dir_hint} in a folder and pass "
+                f"--data-dir FOLDER, or copy it to {path}; the texts come from {dataset.homepage}. "
+                "Any UTF-8 file works with --text FILE"
+            )
+    else:
+        path = fetch(name) / remote.filename
+    text = read_text(path)
+    if sha256_of(path) != remote.sha256:
+        print(f"note: {path} differs from the copy the course measured (sha256 {remote.sha256[:12]}…); "
+              "numbers will differ from the README's")
+    return text, path
 
 
 # --- MNIST and Fashion-MNIST: IDX files -----------------------------------------

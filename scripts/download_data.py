@@ -20,12 +20,17 @@ LOADERS = {
     "mnist": data.load_mnist,
     "cifar10": data.load_cifar10,  # downloads, extracts safely, and parses every batch
     "iris": data.load_iris,  # bundled with the code
+    "tiny_shakespeare": lambda: data.load_corpus("tiny_shakespeare"),
+    "korean_novels": lambda: data.load_corpus("korean_novels"),  # no download: checks the cached copy
 }
+NO_DOWNLOAD = {name for name, d in data.REGISTRY.items() if not any(f.urls for f in d.files)}
 
 
 def describe(name):
     if name == "iris":
         return "bundled"
+    if name in NO_DOWNLOAD and data.status(name)[0] == "missing":
+        return f"no download: copy {data.REGISTRY[name].files[0].filename} into {data.cache_dir() / name} yourself"
     state, detail = data.status(name)
     return f"cached in {detail}" if state == "cached" else f"not cached (missing {', '.join(detail)})"
 
@@ -36,21 +41,22 @@ def main(argv=None):
     parser.add_argument("--only", action="append", choices=sorted(data.REGISTRY), help="fetch only this dataset (repeatable)")
     args = parser.parse_args(argv)
 
-    names = args.only or list(data.REGISTRY)
+    # 내려받을 곳이 없는 것(korean_novels)은 --only 로 이름을 댈 때만 확인합니다.
+    names = args.only or [name for name in data.REGISTRY if name not in NO_DOWNLOAD]
     print(f"Cache: {data.cache_dir()}  (set ${data.CACHE_ENV} to move it)")
     if args.list:
-        for name in names:
-            print(f"  {name:14s} {data.REGISTRY[name].title}\n  {'':14s} {describe(name)}")
+        for name in args.only or data.REGISTRY:
+            print(f"  {name:16s} {data.REGISTRY[name].title}\n  {'':16s} {describe(name)}")
         return 0
 
     failed = []
     for name in names:
         try:
             LOADERS[name]()
-            print(f"ok      {name:14s} {describe(name)}")
+            print(f"ok      {name:16s} {describe(name)}")
         except data.DataError as e:
             failed.append(name)
-            print(f"FAILED  {name:14s} {e}")
+            print(f"FAILED  {name:16s} {e}")
     print(f"{len(names) - len(failed)} of {len(names)} datasets ready" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 

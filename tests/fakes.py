@@ -80,8 +80,45 @@ def tar_gz(path, members):
     return path
 
 
+ENGLISH_WORDS = ("the king", "my lord", "a rose", "the night", "good friend", "this crown", "her love", "our war")
+ENGLISH_VERBS = ("speaks of", "sees", "loves", "fears", "remembers", "forgets")
+KOREAN_SUBJECTS = ("그는", "그녀는", "선생은", "아이들은", "어머니는", "나는", "학생들은")
+KOREAN_OBJECTS = ("편지를", "밥을", "책을", "꽃을", "바다를", "하늘을", "노래를")
+KOREAN_VERBS = ("보았다", "읽었다", "먹었다", "불렀다", "생각하였다", "기다렸다", "사랑하였다")
+
+
+def english_text(n_lines=400, seed=0):
+    """Play-like English: 'NAME:' lines with simple sentences, about 40 characters a line."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(n_lines):
+        if i % 4 == 0:
+            lines.append(rng.choice(["KING:", "QUEEN:", "ROMEO:", "JULIET:"]))
+        lines.append(f"{rng.choice(ENGLISH_WORDS).capitalize()} {rng.choice(ENGLISH_VERBS)} {rng.choice(ENGLISH_WORDS)}.")
+    return "\n".join(lines) + "\n"
+
+
+def korean_text(n_sentences=400, seed=0):
+    """Novel-like Korean: subject-object-verb sentences, a blank line between 'novels' every 100."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n_sentences):
+        out.append(f"{rng.choice(KOREAN_SUBJECTS)} {rng.choice(KOREAN_OBJECTS)} {rng.choice(KOREAN_VERBS)}.")
+        out.append("\n\n" if i % 100 == 99 else "\n" if i % 5 == 4 else " ")
+    return "".join(out)
+
+
+def write_texts(cache):
+    """Tiny stand-ins for the text corpora, where the cache keeps them."""
+    (cache / "tiny_shakespeare").mkdir(parents=True, exist_ok=True)
+    (cache / "tiny_shakespeare" / "input.txt").write_text(english_text(), encoding="utf-8")
+    (cache / "korean_novels").mkdir(parents=True, exist_ok=True)
+    (cache / "korean_novels" / "korean_novels.txt").write_text(korean_text(), encoding="utf-8")
+
+
 def write_cache(cache):
     """A download cache holding every registered dataset in tiny form (no network needed)."""
+    write_texts(cache)
     write_mnist(cache / "mnist", seed=0)
     write_cifar10(cache / "cifar10")
     (cache / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(b"")  # present, so fetch() skips it

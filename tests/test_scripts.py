@@ -142,11 +142,48 @@ EXPECT = {
                     "bottlenecks_computed": (60, 60), "bottlenecks_cached": (0, 0)},
         "files": ["training.png", "predictions.png", "model.keras", "labels.txt"],
     },
+    "char_rnn": {
+        "scalars": ["train/epoch_loss", "validation/epoch_loss", "train/bits_per_char", "validation/bits_per_char",
+                    "baseline_unigram/bits_per_char", "baseline_bigram/bits_per_char", "baseline_trigram/bits_per_char",
+                    "validation/nats_per_char_by_seconds"],
+        "falls": "train/epoch_loss",
+        # the fake play has 40-odd characters (log2 ~ 5.4 bits); its grammar makes trigrams much better than unigrams
+        "metrics": {"unigram_bits_per_char": (3.5, 5.0), "trigram_bits_per_char": (0.5, 2.5),
+                    "val_bits_per_char": (1.0, 5.0), "vocab_size": (30, 60), "epochs": (2, 2)},
+        "files": ["learning_curves.png", "model.keras", "vocab.json"],
+    },
+    "char_rnn_sample": {  # --smoke without --model: trains a tiny char_rnn first, then writes 40 characters
+        "metrics": {"length": (40, 50), "chars_per_second": (1, 1e6)},
+        "files": ["temperature.png", "sample.txt", "smoke_model/model.keras"],
+    },
     "inception_v3_predict": {
         "scalars": ["smoke_model/train/epoch_loss", "smoke_model/train/epoch_accuracy"],
         "falls": "smoke_model/train/epoch_loss",
         "metrics": {"num_images": (3, 3), "top_k": (3, 3), "mean_top1_probability": (0.6, 1.0)},
         "files": ["predictions.png"],
+    },
+    "word_embedding": {  # no test set: the held-out part is scored every epoch (validation/epoch_auc)
+        "scalars": ["train/epoch_loss", "train/epoch_pairs", "validation/epoch_auc"],
+        "falls": "train/epoch_loss",
+        # --smoke: the fake Korean text, 21 words picked independently, so nothing to learn beyond "true pairs are
+        # rarer than negatives": the loss falls below ln 2 = 0.693 (untrained) and the AUC stays near 0.5.
+        # (tests/test_week3_word_embedding.py checks the AUC on a corpus with structure.)
+        "metrics": {"vocab_size": (21, 21), "train_tokens": (1080, 1080), "train_pairs": (300, 3000),
+                    "final_loss": (0.3, 0.688), "heldout_auc_before_training": (0.4, 0.6), "heldout_auc": (0.4, 0.6)},
+        "files": ["word_embedding.png", "vectors.tsv", "metadata.tsv", "projector_config.pbtxt", "checkpoint"],
+    },
+    "gradient_clipping": {  # generated data, no test set; plain SGD and the unclipped RNN diverge on purpose
+        "scalars": ["linear/none/loss", "linear/none/grad_norm", "linear/clipvalue/loss", "linear/clipnorm/loss",
+                    "linear/global_clipnorm/loss", "linear/global_clipnorm/grad_norm", "linear/global_clipnorm/step_norm",
+                    "rnn/none/loss", "rnn/none/grad_norm", "rnn/global_clipnorm/loss", "rnn/global_clipnorm/grad_norm"],
+        "falls": "linear/global_clipnorm/loss",
+        # --smoke: part 1 gets 8 epochs (80 steps; plain SGD reaches inf before that), part 2 60 steps from a
+        # loss of about 0.94 (rnn_initial_loss). global_clipnorm's step is at most lr·c = 0.06.
+        "metrics": {"linear_none_diverged": (1, 1), "linear_clipvalue_diverged": (0, 0), "linear_clipnorm_diverged": (0, 0),
+                    "linear_global_clipnorm_diverged": (0, 0), "linear_clipvalue_weight_error": (0, 0.1),
+                    "linear_global_clipnorm_max_step_norm": (0.05, 0.0601), "rnn_none_max_grad_norm": (1e2, math.inf),
+                    "rnn_global_clipnorm_diverged": (0, 0), "rnn_global_clipnorm_final_loss": (0, 0.6)},
+        "files": ["linear_regression.png", "rnn.png"],
     },
 }
 

@@ -35,7 +35,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-HEADLINE_METRICS = ("test_accuracy", "test_mse", "val_accuracy")
+HEADLINE_METRICS = ("test_accuracy", "test_mse", "val_accuracy", "val_nats_per_char", "heldout_auc", "chars_per_second",
+                    "rnn_global_clipnorm_final_loss")
 FIRST_SEED = 42  # the scripts' default --seed, so a one-seed benchmark is the default run
 NOTE_METRICS = {  # metric key -> how the notes column names it
     "val_accuracy": "val_accuracy",
@@ -54,6 +55,17 @@ NOTE_METRICS = {  # metric key -> how the notes column names it
     "best_val_accuracy_l2": "L2",
     "images_per_second": "feature extraction images/s",
     "bottlenecks_computed": "bottlenecks computed",
+    "val_bits_per_char": "val bits/char",
+    "unigram_bits_per_char": "baselines: unigram",
+    "bigram_bits_per_char": "bigram",
+    "trigram_bits_per_char": "trigram",
+    "heldout_cosine_cooccurring": "held-out cosine co-occurring",
+    "heldout_cosine_random": "random pairs",
+    "vocab_size": "vocabulary",
+    "linear_none_diverged": "linear regression, plain SGD diverged",
+    "linear_global_clipnorm_final_loss": "clipped final MSE",
+    "rnn_none_diverged": "RNN unclipped diverged",
+    "rnn_initial_loss": "RNN loss at start",
 }
 
 
@@ -219,6 +231,10 @@ def load_results(results_dir=RESULTS_DIR):
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(results_dir).glob("*.json"))]
 
 
+def headline(value):
+    return f"{value:.4f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
 def render_table(records):
     """The README's results table (Markdown), one row per results record."""
     lines = [
@@ -227,8 +243,8 @@ def render_table(records):
     ]
     for r in sorted(records, key=lambda r: (r["script"], r.get("name") or "")):
         metrics = r["metrics"]
-        key = next((k for k in HEADLINE_METRICS if k in metrics), None)
-        result = f"{key} {metrics[key]:.4f}" if key else ""
+        key = next((k for k in HEADLINE_METRICS if metrics.get(k) is not None), None)
+        result = f"{key} {headline(metrics[key])}" if key else ""
         if key and r.get("spread"):
             low, high = r["spread"][key]["min"], r["spread"][key]["max"]
             result += f" (mean of {len(r['seeds'])} seeds, {low:.4f}–{high:.4f})"
@@ -261,7 +277,7 @@ def notes(record):
     if record.get("note"):
         parts.append(record["note"])
     for key, label in NOTE_METRICS.items():
-        if key in metrics and not (key == "val_accuracy" and "test_accuracy" not in metrics):
+        if metrics.get(key) is not None and not (key == "val_accuracy" and "test_accuracy" not in metrics):
             value = metrics[key]
             parts.append(f"{label} {value:.2g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{label} {value:.4g}")
     return "; ".join(parts)

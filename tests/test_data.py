@@ -319,3 +319,45 @@ def test_read_only_cache_missing_a_file_says_who_can_fetch_it(tmp_path, monkeypa
     assert f"the data cache {shared} lacks t10k-labels-idx1-ubyte.gz (mnist) and is read-only" in message
     assert f"COURSE_DATA_DIR={shared} python scripts/download_data.py --only mnist" in message
     assert "\n" not in message
+
+
+# --- Text corpora ----------------------------------------------------------------
+
+def test_text_is_read_as_nfc_without_bom_and_with_unix_newlines(tmp_path):
+    import unicodedata
+
+    path = tmp_path / "t.txt"
+    path.write_bytes("\ufeff".encode() + unicodedata.normalize("NFD", "한글\r\n둘\r셋").encode("utf-8"))
+    text = data.read_text(path)
+    assert text == "한글\n둘\n셋" and len(text) == 6  # NFD jamo joined back into syllables
+
+
+def test_tiny_shakespeare_downloads_once_and_is_verified(tmp_path, monkeypatch):
+    source = tmp_path / "server" / "input.txt"
+    source.parent.mkdir()
+    source.write_text(fakes.english_text(n_lines=20), encoding="utf-8")
+    dataset = data.REGISTRY["tiny_shakespeare"]
+    monkeypatch.setitem(data.REGISTRY, "tiny_shakespeare", data.Dataset(
+        "tiny_shakespeare", "fake", (file_remote(source),), dataset.homepage, dataset.data_dir_hint))
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    text, path = data.load_corpus("tiny_shakespeare")
+    assert path == tmp_path / "cache" / "tiny_shakespeare" / "input.txt" and text.startswith(("KING", "QUEEN", "ROMEO", "JULIET"))
+    source.unlink()  # the second time it comes from the cache
+    assert data.load_corpus("tiny_shakespeare")[0] == text
+
+
+def test_korean_novels_has_no_download_and_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "download", helpers.no_download)
+    with pytest.raises(data.DataError) as err:
+        data.load_corpus("korean_novels")
+    message = str(err.value)
+    assert "has no download" in message and "--data-dir" in message and "--text FILE" in message
+    with pytest.raises(data.DataError, match="lacks korean_novels.txt"):
+        data.load_corpus("korean_novels", tmp_path)
+
+
+def test_a_users_copy_that_differs_is_read_with_a_note(tmp_path, capsys):
+    (tmp_path / "korean_novels.txt").write_text(fakes.korean_text(n_sentences=20), encoding="utf-8")
+    text, _ = data.load_corpus("korean_novels", tmp_path)
+    assert text.startswith(tuple(fakes.KOREAN_SUBJECTS)) and "differs from the copy the course measured" in capsys.readouterr().out

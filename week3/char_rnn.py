@@ -14,7 +14,8 @@ Expect: per epoch, training and validation loss in nats and bits per character n
         (TensorBoard Scalars) and a generated sample (TensorBoard Text); model.keras and vocab.json in the run
         folder for char_rnn_sample.py; learning_curves.png.
 Split:  the last 10% of the text is the validation set (as nanoGPT's shakespeare_char, so the numbers compare
-        with published ones); there is no separate test set in this lesson.
+        with published ones), read in pieces of 256 characters (nanoGPT's context length); there is no separate
+        test set in this lesson.
 Speed:  on a 2-core CPU the time goes into the LSTM's step-by-step loop (each step is a small matrix product).
         Tried on tiny Shakespeare: jit_compile=True (XLA) was slower than plain TensorFlow on the CPU; batches of
         256 sequences process more characters per second than 64 but make 4x fewer updates and learn less in
@@ -62,6 +63,9 @@ from week3.char_rnn_sample import UNKNOWN, build_step_model, generate
 
 LN2 = math.log(2)  # 나츠(nats) / ln 2 = 비트(bits)
 VALIDATION_FRACTION = 0.1
+# 검증 세트는 더 긴 조각으로 잽니다: 조각마다 상태가 0에서 시작하므로, 짧으면 앞 글자들이 문맥 없이 읽혀 손실이
+# 실제(이어 쓰기)보다 나쁘게 나옵니다. 256은 nanoGPT의 문맥 길이(block size)와 같습니다.
+VALIDATION_SEQ_LENGTH = 256
 SMOKE_CHARS = 12000
 
 
@@ -115,6 +119,7 @@ def make_dataset(ids, seq_length, batch_size, shuffle=False, seed=0):
 
 
 def check_length(train_ids, val_ids, seq_length, batch_size, source):
+    """One-line error when the text cannot fill one training batch and one validation sequence."""
     need = (seq_length + 1) * batch_size
     if len(train_ids) < need or len(val_ids) < seq_length + 1:
         raise data.DataError(
@@ -296,7 +301,7 @@ def main(argv=None):
         {"script": "char_rnn", "chars": chars, "corpus": source, "default_prime": prime}, ensure_ascii=False),
         encoding="utf-8")
     train_ds = make_dataset(train_ids, args.seq_length, args.batch_size, shuffle=True, seed=args.seed)
-    val_ds = make_dataset(val_ids, args.seq_length, args.batch_size)
+    val_ds = make_dataset(val_ids, max(args.seq_length, min(VALIDATION_SEQ_LENGTH, len(val_ids) - 1)), args.batch_size)
     steps = args.epochs * (len(train_ids) // (args.seq_length + 1) // args.batch_size)
     with strategy.scope():
         model = compile_model(build_model(len(chars), args.cell, args.layers, args.units, args.embedding_dim, args.dropout),

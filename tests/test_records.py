@@ -9,9 +9,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in REPO.glob("week*/**/*.py") if not p.name.startswith("_"))
 # "test accuracy about 0.993", "its test accuracy was about 0.90", "validation accuracy 0.81"
-FIGURE = re.compile(r"\b(test|validation) (accuracy|MSE)\b[^0-9.\n(]{0,40}?(\d+\.\d+)", re.IGNORECASE)
+# "validation loss 1.52 nats per character"
+FIGURE = re.compile(r"\b(test|validation) (accuracy|MSE|loss)\b[^0-9.\n(]{0,40}?(\d+\.\d+)", re.IGNORECASE)
 METRIC = {("test", "accuracy"): "test_accuracy", ("validation", "accuracy"): "val_accuracy",
-          ("test", "mse"): "test_mse", ("validation", "mse"): "val_mse"}
+          ("test", "mse"): "test_mse", ("validation", "mse"): "val_mse", ("validation", "loss"): "val_nats_per_char"}
 
 
 def expect_block(path):
@@ -20,10 +21,11 @@ def expect_block(path):
     return " ".join(block.group(1).split()) if block else ""
 
 
-def record_for(path):
+def records_for(path):
+    """The script's results records: the default run and named variants (e.g. week2_cifar10_fast_final_fit)."""
     rel = path.relative_to(REPO)
-    name = REPO / "results" / f"{rel.parent.name}_{rel.stem}.json"
-    return json.loads(name.read_text()) if name.exists() else None
+    found = [json.loads(p.read_text()) for p in sorted((REPO / "results").glob(f"{rel.parent.name}_{rel.stem}*.json"))]
+    return [r for r in found if r["script"] == rel.as_posix()]
 
 
 def test_the_figure_pattern_reads_docstrings():
@@ -38,16 +40,21 @@ def test_expected_figures_match_the_record(path):
     figures = [m.groups() for m in FIGURE.finditer(expect_block(path))]
     if not figures:
         return
-    record = record_for(path)
-    assert record is not None, f"{path.name} promises {figures} but results/ has no record for it"
+    records = records_for(path)
+    assert records, f"{path.name} promises {figures} but results/ has no record for it"
     for split, kind, number in figures:
         key = METRIC[(split.lower(), kind.lower())]
-        runs = [record["metrics"]] + [run["metrics"] for run in record.get("runs", [])]
+        runs = [m for r in records for m in [r["metrics"]] + [run["metrics"] for run in r.get("runs", [])]]
         # a script comparing models reports each one's best, e.g. best_val_accuracy_baseline
-        values = [v for m in runs for k, v in m.items() if k == key or k.startswith(f"best_{key}_")]
+        values = [v for m in runs for k, v in m.items() if (k == key or k.startswith(f"best_{key}_")) and v is not None]
         assert values, f"{path.name}: Expect names {key} but the record has none"
         decimals = len(number.split(".")[1])
         # "about 0.993": the record may differ by at most one unit of the last digit written
         assert any(abs(v - float(number)) <= 10 ** -decimals + 1e-9 for v in values), (
             f"{path.name}: Expect says {split} {kind} {number}, results/ has {values}"
         )
+
+
+def test_the_figure_pattern_reads_language_model_losses():
+    found = [m.groups() for m in FIGURE.finditer("validation loss 1.52 nats per character after 20 epochs")]
+    assert found == [("validation", "loss", "1.52")] and METRIC[("validation", "loss")] == "val_nats_per_char"

@@ -169,3 +169,15 @@ def test_wrong_model_folders_stop_with_one_line(sampler, trained, tmp_path):
         sampler.load_model_dir(other)
     with pytest.raises(data.DataError, match="is not a folder"):
         sampler.load_model_dir(tmp_path / "missing")
+
+
+def test_model_and_step_model_work_under_mixed_precision(rnn, sampler):
+    """On a GPU runtime.setup turns on mixed_float16: the logits stay float32 and sampling still works."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_float16")  # conftest puts float32 back after the test
+    model = rnn.build_model(vocab_size=12, n_layers=2, units=8, embedding_dim=4)
+    assert model.output.dtype == "float32"
+    chars = [sampler.UNKNOWN] + list("abcdefghijk")
+    text, speed = sampler.generate(sampler.build_step_model(model), chars, "abc", 10, seed=1)
+    assert text.startswith("abc") and len(text) == 13 and sampler.UNKNOWN not in text

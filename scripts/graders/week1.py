@@ -13,7 +13,6 @@ Pass:   TODO 1 load_and_split: a stratified train/validation/test split, standar
 """
 
 import contextlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -231,20 +230,7 @@ def grade(report, student, seed, epochs, splits):
     model = student.call("build_model", NUM_FEATURES, NUM_CLASSES, **model_settings)
     check_network(report, model, x_train)
 
-    before = [w.copy() for w in model.get_weights()]
-    start = time.perf_counter()
-    with base.watch_fit(IRIS) as fits:
-        history = student.call("train_model", model, x_train, y_train, x_val, y_val, **settings)
-    seconds = time.perf_counter() - start
-    changed = base.weights_changed(model, before)
-    losses = getattr(history, "history", {}).get("loss", [])
-    detail = f"{seconds:.1f} s with epochs {settings['epochs']}; "
-    if changed:
-        detail += "weights changed" + (f", training loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "")
-    else:
-        detail += "the weights did not change: does it call model.fit(...) on this model?"
-    report.check("TODO 3 train_model", changed, detail)
-    base.check_training_data(report, fits, len(x_train), len(x_val), IRIS)
+    base.train_and_check(report, student, model, ((x_train, y_train), (x_val, y_val)), settings, IRIS, "TODO 3")
 
     # 채점기가 먼저 직접 세고, 그다음에 학생의 evaluate_model을 부릅니다.
     y_pred = np.asarray(model.predict(x_held, verbose=0)).argmax(axis=1)

@@ -418,20 +418,7 @@ def grade(report, student, seed, epochs, data_dir):
           f"held-out accuracy {baseline:.4f}", flush=True)
 
     keras.utils.set_random_seed(seed)
-    before = [w.copy() for w in model.get_weights()]
-    start = time.perf_counter()
-    with base.watch_fit(CIFAR, todo="TODO 4 (train_model)") as fits:
-        history = student.call("train_model", model, x_train, y_train, x_val, y_val, **settings)
-    seconds = time.perf_counter() - start
-    changed = base.weights_changed(model, before)
-    losses = getattr(history, "history", {}).get("loss", [])
-    detail = f"{seconds:.0f} s with epochs {settings['epochs']}; "
-    if changed:
-        detail += "weights changed" + (f", training loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "")
-    else:
-        detail += "the weights did not change: does it call model.fit(...) on this model?"
-    report.check("TODO 4 train_model", changed, detail)
-    base.check_training_data(report, fits, len(x_train), len(x_val), CIFAR)
+    base.train_and_check(report, student, model, ((x_train, y_train), (x_val, y_val)), settings, CIFAR, "TODO 4")
     check_softmax_and_loss(report, model, x_held)
 
     y_pred = np.asarray(model.predict(x_held, batch_size=500, verbose=0)).argmax(axis=1)

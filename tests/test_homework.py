@@ -1,7 +1,6 @@
 """Week-1 Iris homework: the template stops at its first TODO, the solution runs and passes the grader,
 and the grader fails broken or cheating student files with a message in the course's words."""
 
-import importlib.util
 import inspect
 import json
 import subprocess
@@ -10,19 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import TF_START_UP_WORDS, load_script
+
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "week1/homework/iris_ann.py"
 SOLUTION = REPO / "week1/homework/iris_ann_solution.py"
 GRADER = REPO / "scripts/grade_homework.py"
 FUNCTIONS = ("load_and_split", "build_model", "train_model", "evaluate_model")
-TF_START_UP = ("I0000", "E0000", "W0000", "absl::InitializeLog", "cuInit", "oneDNN", "cuda drivers")
 
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(*command):
@@ -52,11 +46,11 @@ def student_file(tmp_path, overrides=""):
 
 @pytest.fixture(scope="module")
 def grader():
-    return load(GRADER, "grade_homework_in_test")
+    return load_script(GRADER)
 
 
 def test_template_and_solution_offer_the_same_functions():
-    template, solution = load(TEMPLATE, "iris_template_sig"), load(SOLUTION, "iris_solution_sig")
+    template, solution = load_script(TEMPLATE), load_script(SOLUTION)
     for name in FUNCTIONS:
         assert inspect.signature(getattr(template, name)) == inspect.signature(getattr(solution, name)), name
     assert vars(template.PARSER.parse_args([])) | {"script": ""} == vars(solution.PARSER.parse_args([])) | {"script": ""}
@@ -77,7 +71,7 @@ def test_unfilled_template_stops_at_todo_1_and_the_grader_hides_tensorflow_start
     assert "Traceback" not in output
     assert "[TODO] TODO 1 (load_and_split) is not done yet:" in result.stdout
     assert result.stdout.strip().splitlines()[-1].endswith("FAIL")
-    assert not any(word in output for word in TF_START_UP), output
+    assert not any(word in output for word in TF_START_UP_WORDS), output
 
 
 def test_tensorflow_log_lines_are_recognised(grader):
@@ -113,7 +107,7 @@ def test_grader_passes_the_solution(grader, capsys):
     accuracy = float(out.split("[PASS] held-out accuracy: ")[1].split()[0])
     assert accuracy >= grader.TARGET_ACCURACY
     assert "checks passed. PASS" in out
-    assert not any(word in out for word in TF_START_UP), out
+    assert not any(word in out for word in TF_START_UP_WORDS), out
 
 
 def test_grader_names_the_first_empty_todo(grader, tmp_path, capsys):
@@ -246,7 +240,7 @@ def test_label_problem_names_the_mismatch(grader):
 def test_solution_default_run(tmp_path):
     from common import flags, tb
 
-    solution = load(SOLUTION, "iris_solution_run")
+    solution = load_script(SOLUTION)
     assert flags.parse(solution.PARSER, ["--smoke", "--log-dir", str(tmp_path / "smoke")]).epochs == 3
     run_dir = tmp_path / "run"
     metrics = solution.main(["--log-dir", str(run_dir)])  # the default run: seconds on Iris
@@ -300,7 +294,7 @@ def test_split_check_catches_leaks_and_unstratified_splits(grader, capsys):
 
 
 def test_template_main_runs_once_filled(tmp_path, monkeypatch):
-    template, solution = load(TEMPLATE, "iris_template_filled"), load(SOLUTION, "iris_solution_filled")
+    template, solution = load_script(TEMPLATE), load_script(SOLUTION)
     for name in FUNCTIONS:  # what a student's finished TODO blocks do
         monkeypatch.setattr(template, name, getattr(solution, name))
     metrics = template.main(["--smoke", "--log-dir", str(tmp_path / "run")])

@@ -1,7 +1,6 @@
 """Week-2 CIFAR-10 CNN homework: the template stops at its first TODO, the solution passes the grader, a correct
 solution written differently passes, and typical mistakes fail with a message naming the check."""
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -12,25 +11,19 @@ import pytest
 
 from common import data
 from scripts.graders import base, week2
+from tests.helpers import TF_START_UP_WORDS, load_script
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "week2/homework/cifar_cnn.py"
 SOLUTION = REPO / "week2/homework/cifar_cnn_solution.py"
 GRADER = REPO / "scripts/grade_homework.py"
 FUNCTIONS = ("conv_output_size", "output_shapes", "build_model", "train_model")
-TF_START_UP = ("I0000", "E0000", "W0000", "absl::InitializeLog", "cuInit", "oneDNN", "cuda drivers")
 
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def grader():
-    return load(GRADER, "grade_homework_week2_test")
+    return load_script(GRADER)
 
 
 def student_file(tmp_path, overrides="", name="cifar_cnn_student.py"):
@@ -53,7 +46,7 @@ def student_file(tmp_path, overrides="", name="cifar_cnn_student.py"):
 
 
 def test_template_and_solution_offer_the_same_functions():
-    template, solution = load(TEMPLATE, "cifar_template_sig"), load(SOLUTION, "cifar_solution_sig")
+    template, solution = load_script(TEMPLATE), load_script(SOLUTION)
     import inspect
 
     for name in FUNCTIONS:
@@ -62,7 +55,7 @@ def test_template_and_solution_offer_the_same_functions():
 
 
 def test_template_stops_at_todo_1_and_the_grader_names_it(tiny_cache, tmp_path):
-    template = load(TEMPLATE, "cifar_template_run")
+    template = load_script(TEMPLATE)
     with pytest.raises(SystemExit) as stop:
         template.main(["--log-dir", str(tmp_path / "run")])
     assert str(stop.value).startswith("TODO 1 (conv_output_size) is not done yet:")
@@ -75,7 +68,7 @@ def test_template_stops_at_todo_1_and_the_grader_names_it(tiny_cache, tmp_path):
     assert result.returncode == 1, output
     assert "[TODO] TODO 1 (conv_output_size) is not done yet:" in result.stdout
     assert result.stdout.strip().splitlines()[-1].endswith("FAIL")
-    assert "Traceback" not in output and not any(word in output for word in TF_START_UP), output
+    assert "Traceback" not in output and not any(word in output for word in TF_START_UP_WORDS), output
 
 
 def test_grader_passes_the_solution(grader, offline_cache, capsys):
@@ -225,7 +218,7 @@ def test_grader_names_the_first_empty_todo(grader, offline_cache, tmp_path, caps
 
 def arithmetic(conv_output_size=None, output_shapes=None):
     """A student made of two functions, for the shape checks alone (no training)."""
-    solution = load(SOLUTION, "cifar_solution_arithmetic")
+    solution = load_script(SOLUTION)
     module = types.SimpleNamespace(conv_output_size=conv_output_size or solution.conv_output_size,
                                    output_shapes=output_shapes or solution.output_shapes)
     return base.Student(Path("student.py"), module, week2.TODOS)
@@ -233,7 +226,7 @@ def arithmetic(conv_output_size=None, output_shapes=None):
 
 def shapes_with(size_fn):
     """The solution's output_shapes, but on top of another conv_output_size (as a student's would be)."""
-    solution = load(SOLUTION, "cifar_solution_shapes")
+    solution = load_script(SOLUTION)
 
     def output_shapes(input_shape, stack):
         original = solution.conv_output_size
@@ -262,12 +255,12 @@ def test_shape_arithmetic_mistakes_are_named(capsys):
         return (size + 2 * pad - kernel) // stride + 1
 
     def channels_kept(input_shape, stack):
-        shapes = load(SOLUTION, "cifar_solution_kept").output_shapes(input_shape, stack)
+        shapes = load_script(SOLUTION).output_shapes(input_shape, stack)
         return [s if len(s) == 1 else (*s[:2], input_shape[2]) for s in shapes]
 
     def pool_stride_one(input_shape, stack):
         fixed = [("pool", s[1], s[2] or 1, s[3]) if s[0] == "pool" else s for s in stack]
-        return load(SOLUTION, "cifar_solution_stride").output_shapes(input_shape, fixed)
+        return load_script(SOLUTION).output_shapes(input_shape, fixed)
 
     cases = {
         "same_floor": (arithmetic(same_floor), "'same' rounds up: ceil(size / stride), not size // stride"),
@@ -288,7 +281,7 @@ def test_shape_arithmetic_mistakes_are_named(capsys):
 
 
 def test_solution_smoke_run(offline_cache, tmp_path):
-    solution = load(SOLUTION, "cifar_solution_run")
+    solution = load_script(SOLUTION)
     metrics = solution.main(["--smoke", "--log-dir", str(tmp_path / "run")])
     assert metrics["params"] == 66_570 and metrics["epochs"] == 2
     assert metrics["test_accuracy"] >= 0.5, metrics  # the fake images are easy: a coloured bar per class
@@ -296,7 +289,7 @@ def test_solution_smoke_run(offline_cache, tmp_path):
 
 
 def test_template_main_runs_once_filled(offline_cache, tmp_path, monkeypatch):
-    template, solution = load(TEMPLATE, "cifar_template_filled"), load(SOLUTION, "cifar_solution_filled")
+    template, solution = load_script(TEMPLATE), load_script(SOLUTION)
     for name in FUNCTIONS:  # what a student's finished TODO blocks do
         monkeypatch.setattr(template, name, getattr(solution, name))
     metrics = template.main(["--smoke", "--log-dir", str(tmp_path / "run")])

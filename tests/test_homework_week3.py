@@ -1,7 +1,6 @@
 """Week-3 sampling homework: the template stops at its first TODO, the solution passes the grader, a correct
 solution written differently passes, and typical mistakes fail with a message naming the check."""
 
-import importlib.util
 import inspect
 import math
 import os
@@ -14,25 +13,19 @@ import pytest
 
 from common import data
 from scripts.graders import week3
+from tests.helpers import TF_START_UP_WORDS, load_script
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "week3/homework/sampling.py"
 SOLUTION = REPO / "week3/homework/sampling_solution.py"
 GRADER = REPO / "scripts/grade_homework.py"
 FUNCTIONS = ("apply_temperature", "top_k_filter", "sample", "cross_entropy_nats", "bits_and_perplexity")
-TF_START_UP = ("I0000", "E0000", "W0000", "absl::InitializeLog", "cuInit", "oneDNN", "cuda drivers")
 
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def grader():
-    return load(GRADER, "grade_homework_week3_test")
+    return load_script(GRADER)
 
 
 def student_file(tmp_path, overrides=""):
@@ -52,13 +45,13 @@ def student_file(tmp_path, overrides=""):
 
 
 def test_template_and_solution_offer_the_same_functions():
-    template, solution = load(TEMPLATE, "sampling_template_sig"), load(SOLUTION, "sampling_solution_sig")
+    template, solution = load_script(TEMPLATE), load_script(SOLUTION)
     for name in FUNCTIONS:
         assert inspect.signature(getattr(template, name)) == inspect.signature(getattr(solution, name)), name
 
 
 def test_template_stops_at_todo_1_and_the_grader_names_it(offline_cache, tmp_path):
-    template = load(TEMPLATE, "sampling_template_run")
+    template = load_script(TEMPLATE)
     with pytest.raises(SystemExit) as stop:
         template.main(["--smoke", "--log-dir", str(tmp_path / "run")])
     assert str(stop.value).startswith("TODO 1 (apply_temperature) is not done yet:")
@@ -71,7 +64,7 @@ def test_template_stops_at_todo_1_and_the_grader_names_it(offline_cache, tmp_pat
     assert result.returncode == 1, output
     assert "[TODO] TODO 1 (apply_temperature) is not done yet:" in result.stdout
     assert result.stdout.strip().splitlines()[-1].endswith("FAIL")
-    assert "Traceback" not in output and not any(word in output for word in TF_START_UP), output
+    assert "Traceback" not in output and not any(word in output for word in TF_START_UP_WORDS), output
 
 
 def test_grader_passes_the_solution(grader, capsys):
@@ -228,14 +221,14 @@ def test_the_graders_model_and_exact_values():
     logits, targets = week3.bigram_case()
     assert logits.shape == (len(targets), logits.shape[1]) and np.allclose(np.exp(logits).sum(axis=1), 1)
     assert np.any(targets == 0)  # characters the first 80% never showed: the unknown token
-    solution = load(SOLUTION, "sampling_solution_values")
+    solution = load_script(SOLUTION)
     nats = solution.cross_entropy_nats(np.zeros((4, 65)), np.arange(4))
     assert nats == pytest.approx(math.log(65))
     assert solution.bits_and_perplexity(nats) == pytest.approx((math.log2(65), 65.0))
 
 
 def test_solution_smoke_run(offline_cache, tmp_path):
-    solution = load(SOLUTION, "sampling_solution_run")
+    solution = load_script(SOLUTION)
     metrics = solution.main(["--smoke", "--log-dir", str(tmp_path / "run"), "--length", "50"])
     # the fake Shakespeare repeats a few lines: the bigram model is far better than choosing among every character
     assert metrics["val_perplexity"] < metrics["vocab_size"] / 3, metrics
@@ -244,7 +237,7 @@ def test_solution_smoke_run(offline_cache, tmp_path):
 
 
 def test_template_main_runs_once_filled(offline_cache, tmp_path, monkeypatch, capsys):
-    template, solution = load(TEMPLATE, "sampling_template_filled"), load(SOLUTION, "sampling_solution_filled")
+    template, solution = load_script(TEMPLATE), load_script(SOLUTION)
     for name in FUNCTIONS:
         monkeypatch.setattr(template, name, getattr(solution, name))
     metrics = template.main(["--smoke", "--log-dir", str(tmp_path / "run"), "--top-k", "3", "--length", "40"])

@@ -21,7 +21,9 @@ image and was trained to tell dog breeds apart, not where a red circle is. For r
 is the right choice (not in this script yet: it reads only the synthetic scenes and has no --data-dir).
 Why attention glimpses by default: with one vector for the whole picture the model first learns only the answers'
 priors, as the blind model does, and is slow to find "which object is the red circle"; letting the question pick
-cells of the 8x8 feature map (Yang et al. 2016, Kazemi & Elqursh 2017) reaches the image much sooner.
+cells of the 8x8 feature map (Yang et al. 2016, Kazemi & Elqursh 2017) reaches the image much sooner. The second
+glimpse's query adds what the first one saw (stacked attention), so for "is the red circle left of the blue square?"
+the two glimpses can find the two objects instead of both looking at the same one.
 """
 
 import sys
@@ -184,9 +186,10 @@ def encode_image(image):
 def attend(feature_map, question_vector, name):
     """Question-guided soft attention over the grid cells; returns (weights over the cells, glimpse).
 
-    The question gates every cell's features (element-wise product), a 1x1 convolution scores each cell,
-    and a softmax over the cells turns the scores into weights that sum to 1: where to look. The glimpse is
-    the weighted average of the cells' features: what is there. For "what color is the circle?" the weight
+    question_vector: the question (first glimpse) or the question plus what the glimpse before saw. It gates
+    every cell's features (element-wise product), a 1x1 convolution scores each cell, and a softmax over the
+    cells turns the scores into weights that sum to 1: where to look. The glimpse is the weighted average of
+    the cells' features: what is there. For "what color is the circle?" the weight
     should go to the circle's cells; the weights themselves say where it is (for left of / above).
     """
     _, rows, cols, channels = feature_map.shape
@@ -238,9 +241,15 @@ def build_model(vectorizer, image_size, num_answers, units=256, fusion="product"
     else:
         fused = layers.Concatenate(name="fusion")([image_vector, question_vector])
     parts = [fused]
+    query = question_vector
     for i in range(glimpses):
-        weights, glimpse = attend(feature_map, question_vector, f"attention{i + 1}")
+        weights, glimpse = attend(feature_map, query, f"attention{i + 1}")
         parts += [glimpse, weights]
+        if i + 1 < glimpses:
+            # 다음 글림프스의 질의(query)는 질문 + 방금 본 것(stacked attention, Yang et al. 2016): 두 번째 글림프스가
+            # 첫 번째가 본 물체를 알고 질문의 다른 물체를 찾을 수 있습니다("빨간 원이 파란 사각형의 왼쪽에 있나?")
+            seen = layers.Dense(units, activation="tanh", name=f"attention{i + 1}_seen")(glimpse)
+            query = layers.Add(name=f"query{i + 2}")([question_vector, seen])
     x = layers.Concatenate(name="fused_and_glimpses")([*parts, question_vector]) if glimpses else fused
     outputs = answer_layers(x, num_answers, units, dropout)
     model = keras.Model({"image": image, "question": question}, outputs, name=f"vqa_{fusion}")

@@ -2,7 +2,8 @@
 
 Two ways in, both ending in the same parsers:
 - the download cache (`datasets/` in the repository, or $COURSE_DATA_DIR): files are
-  fetched once, verified against their SHA-256, and written atomically;
+  fetched once, verified against their SHA-256 (or the MD5 where only that is published,
+  as for Flickr8k), and written atomically;
 - `--data-dir DIR`: the user's own copy of the files as distributed, checked by
   structure (magic numbers, counts, shapes) since re-compressed copies are common.
 
@@ -20,11 +21,13 @@ import gzip
 import hashlib
 import os
 import shutil
+import stat
 import sys
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -50,9 +53,10 @@ class DataError(SystemExit):
 @dataclasses.dataclass(frozen=True)
 class RemoteFile:
     filename: str
-    sha256: str
+    sha256: str  # "" when only an MD5 is published
     urls: tuple
     size: int = 0  # bytes, for the progress display; 0 when unknown
+    md5: str = ""  # MD5 (only to catch a damaged download) for files whose SHA-256 nobody publishes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +134,23 @@ REGISTRY = {
         "https://github.com/karpathy/char-rnn",
         "the file input.txt (UTF-8 text)",
     ),
+    "flickr8k": Dataset(
+        "flickr8k", "Flickr8k: 8,091 photos with 5 English captions each (Hodosh, Young & Hockenmaier 2013), "
+        "official splits 6,000 train / 1,000 dev / 1,000 test",
+        tuple(
+            RemoteFile(filename, "", (f"https://github.com/jbrownlee/Datasets/releases/download/Flickr8k/{filename}",),
+                       size, md5=md5)  # MD5s as pinned by the mlverse torchdatasets package
+            for filename, md5, size in (
+                ("Flickr8k_text.zip", "bf6c1abcb8e4a833b7f922104de18627", 2340801),
+                ("Flickr8k_Dataset.zip", "f18a1e2920de5bd84dae7cf08ec78978", 1115419746),
+            )
+        ),
+        "https://hockenmaier.cs.illinois.edu/8k-pictures.html",
+        "the two folders of Flickr8k_Dataset.zip and Flickr8k_text.zip as unzipped: Flicker8k_Dataset/ "
+        "(the .jpg photos; Flickr8k_Dataset/ also accepted) and Flickr8k_text/ (Flickr8k.token.txt, "
+        "Flickr_8k.trainImages.txt, Flickr_8k.devImages.txt, Flickr_8k.testImages.txt; these files may also "
+        "lie in the folder itself)",
+    ),
     "korean_novels": Dataset(
         "korean_novels",
         "50 Korean short novels of the 1920s-30s (public domain, spelling modernised by the KoCoNovel project, "
@@ -173,8 +194,10 @@ def download(remote, dest, progress=True):
     """Downloads `remote` (a RemoteFile) to `dest`, trying each mirror in turn.
 
     The bytes go to a temporary file beside `dest` and are renamed into place only
-    after the SHA-256 matches, so an interrupted download never looks complete.
+    after the SHA-256 (or, where only that is pinned, the MD5) matches, so an
+    interrupted download never looks complete.
     """
+    algorithm, expected = ("sha256", remote.sha256) if remote.sha256 else ("md5", remote.md5)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     failures = []
@@ -183,9 +206,9 @@ def download(remote, dest, progress=True):
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
-                digest = _fetch(url, out, remote.size, progress)
-            if digest != remote.sha256:
-                failures.append(f"{url} (checksum mismatch: expected sha256 {remote.sha256}, got {digest})")
+                digest = _fetch(url, out, remote.size, progress, algorithm)
+            if digest != expected:
+                failures.append(f"{url} (checksum mismatch: expected {algorithm} {expected}, got {digest})")
                 continue
             os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); cached data is for everyone
             os.replace(tmp, dest)
@@ -201,9 +224,9 @@ def download(remote, dest, progress=True):
     )
 
 
-def _fetch(url, out, size, progress):
-    """Streams url into the open file `out`; returns the SHA-256 of the bytes."""
-    digest = hashlib.sha256()
+def _fetch(url, out, size, progress, algorithm="sha256"):
+    """Streams url into the open file `out`; returns the hex digest (SHA-256 or MD5) of the bytes."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     done, shown = 0, -1
     with urllib.request.urlopen(url, timeout=60) as response:
         total = int(response.headers.get("Content-Length") or 0) or size
@@ -474,30 +497,125 @@ def load_cifar10(data_dir=None):
 
 
 def safe_extract(archive, dest):
-    """Extracts a tar archive into dest, refusing members that would land outside it."""
+    """Extracts a tar or .zip archive into dest, refusing members that would land outside it.
+
+    Links, devices, absolute paths and '..' are refused before anything is written; the members
+    go to a temporary folder inside dest first and are moved into place only when all of them
+    came out, so a truncated or corrupt archive leaves nothing half-done. The macOS metadata
+    folder __MACOSX/ that some zips carry is skipped.
+    """
     archive, dest = Path(archive), Path(dest)
     root = dest.resolve()
+
+    def check(name, plain):
+        if not plain or not (root / name).resolve().is_relative_to(root):
+            raise DataError(
+                f"{archive} contains an unsafe entry {name!r} (a link, a device, or a "
+                "path outside the target folder); delete the archive and download it again"
+            )
+
     try:
-        with tarfile.open(archive) as tar:
-            members = tar.getmembers()
-            for member in members:
-                target = (root / member.name).resolve()
-                if not (member.isfile() or member.isdir()) or not target.is_relative_to(root):
-                    raise DataError(
-                        f"{archive} contains an unsafe entry {member.name!r} (a link, a device, or a "
-                        "path outside the target folder); delete the archive and download it again"
-                    )
-            # Extract into a temporary folder first, so a failure leaves nothing half-done.
-            with tempfile.TemporaryDirectory(dir=dest) as tmp:
-                if hasattr(tarfile, "data_filter"):
-                    tar.extractall(tmp, members=members, filter="data")
-                else:
-                    tar.extractall(tmp, members=members)
-                for entry in Path(tmp).iterdir():
-                    if not (dest / entry.name).exists():
-                        shutil.move(str(entry), dest / entry.name)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+        # 임시 폴더(temporary folder)에 먼저 풀고 모두 나온 뒤에 옮깁니다
+        with tempfile.TemporaryDirectory(dir=dest) as tmp:
+            if archive.suffix == ".zip":
+                with zipfile.ZipFile(archive) as zf:
+                    members = [m for m in zf.infolist() if not m.filename.startswith("__MACOSX/")]
+                    for member in members:
+                        kind = stat.S_IFMT(member.external_attr >> 16)  # 0 when the zip records no Unix mode
+                        check(member.filename, kind in (0, stat.S_IFREG, stat.S_IFDIR))
+                    zf.extractall(tmp, members=members)
+            else:
+                with tarfile.open(archive) as tar:
+                    members = tar.getmembers()
+                    for member in members:
+                        check(member.name, member.isfile() or member.isdir())
+                    if hasattr(tarfile, "data_filter"):
+                        tar.extractall(tmp, members=members, filter="data")
+                    else:
+                        tar.extractall(tmp, members=members)
+            for entry in Path(tmp).iterdir():
+                if not (dest / entry.name).exists():
+                    shutil.move(str(entry), dest / entry.name)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
         raise DataError(f"{archive} is truncated or corrupt ({e}); delete it and run again to download it anew") from None
+
+
+# --- Flickr8k: photos and their captions ----------------------------------------
+
+FLICKR8K_CAPTIONS = "Flickr8k.token.txt"  # 'NAME.jpg#0<tab>caption', five lines per photo
+FLICKR8K_SPLITS = {"train": "Flickr_8k.trainImages.txt", "val": "Flickr_8k.devImages.txt",
+                   "test": "Flickr_8k.testImages.txt"}
+FLICKR8K_IMAGE_DIRS = ("Flicker8k_Dataset", "Flickr8k_Dataset")  # the zip spells it "Flicker8k"
+
+
+def _flickr8k_layout(folder):
+    """(text folder, image folder) found under folder; None for one that is not there."""
+    text = next((d for d in (folder / "Flickr8k_text", folder) if (d / FLICKR8K_CAPTIONS).is_file()), None)
+    images = next((folder / d for d in FLICKR8K_IMAGE_DIRS if (folder / d).is_dir()), None)
+    return text, images
+
+
+def load_flickr8k(data_dir=None):
+    """Returns {"train": [(path, [caption, ...]), ...], "val": [...], "test": [...]}, the official splits.
+
+    The splits are the ones distributed with the captions (6,000 / 1,000 / 1,000 photos; "val" is the
+    "dev" list), in the order of their files. Images are checked to exist, not decoded (load_images
+    decodes them). Listed photos that are missing, or have no caption, are skipped with one warning line.
+    Without data_dir the two zips are downloaded into the cache and extracted there once.
+    """
+    name = "flickr8k"
+    hint = REGISTRY[name].data_dir_hint
+    if data_dir is not None:
+        folder = _user_dir(data_dir, name)
+        fix = "replace it with a complete copy"
+        text_dir, image_dir = _flickr8k_layout(folder)
+    else:
+        folder = fetch(name)
+        fix = f"delete the folder {folder} so that the next run downloads and extracts it again"
+        text_dir, image_dir = _flickr8k_layout(folder)
+        for archive, found in (("Flickr8k_text.zip", text_dir), ("Flickr8k_Dataset.zip", image_dir)):
+            if found is None:
+                if not writable(folder):
+                    raise read_only_cache_error(name, f"the contents of {archive}, extracted")
+                safe_extract(folder / archive, folder)
+        text_dir, image_dir = _flickr8k_layout(folder)
+    if text_dir is None:
+        raise DataError(f"{folder} lacks {FLICKR8K_CAPTIONS}; it should hold {hint}")
+    if image_dir is None:
+        raise DataError(f"{folder} lacks the photo folder {FLICKR8K_IMAGE_DIRS[0]}/; it should hold {hint}")
+
+    tokens = text_dir / FLICKR8K_CAPTIONS
+    captions = {}  # 사진 이름 -> 설명문(caption) 목록
+    for number, line in enumerate(read_text(tokens).splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, tab, caption = line.strip().partition("\t")
+        image, hash_sign, _ = key.partition("#")
+        if not (tab and hash_sign and image and caption.strip()):
+            raise DataError(f"{tokens} line {number}: expected 'PHOTO.jpg#N<tab>caption', got {line[:80]!r}; {fix}")
+        captions.setdefault(image, []).append(caption.strip())
+
+    present = set(os.listdir(image_dir))
+    splits, skipped = {}, []
+    for split, filename in FLICKR8K_SPLITS.items():
+        path = text_dir / filename
+        if not path.is_file():
+            raise DataError(f"{text_dir} lacks {filename}; it should hold {hint}")
+        names = [n.strip() for n in read_text(path).splitlines() if n.strip()]
+        absent = sum(n not in present for n in names)
+        uncaptioned = sum(n in present and n not in captions for n in names)
+        splits[split] = [(image_dir / n, captions[n]) for n in names if n in present and n in captions]
+        if not splits[split]:
+            raise DataError(
+                f"none of the {len(names)} photos listed in {path} can be used ({absent} not in {image_dir}, "
+                f"{uncaptioned} without a caption in {tokens}); {fix}"
+            )
+        if absent or uncaptioned:
+            skipped.append(f"{split} {absent + uncaptioned} of {len(names)}")
+    if skipped:
+        print(f"warning: flickr8k: skipping photos missing from {image_dir} or without a caption: "
+              f"{', '.join(skipped)}", file=sys.stderr)
+    return splits
 
 
 # --- Iris: a bundled CSV ----------------------------------------------------------

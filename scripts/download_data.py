@@ -6,6 +6,7 @@
 Run:   python scripts/download_data.py            (all datasets)
        python scripts/download_data.py --list     (what is registered and what is cached)
        python scripts/download_data.py --only mnist --only cifar10
+       python scripts/download_data.py --only flickr8k   (1.1 GB, only for week 4's --dataset flickr8k)
 """
 
 import argparse
@@ -22,7 +23,9 @@ LOADERS = {
     "iris": data.load_iris,  # bundled with the code
     "tiny_shakespeare": lambda: data.load_corpus("tiny_shakespeare"),
     "korean_novels": lambda: data.load_corpus("korean_novels"),  # no download: checks the cached copy
+    "flickr8k": data.load_flickr8k,  # two zip files, extracted safely, captions and splits checked
 }
+ON_REQUEST = {"flickr8k"}  # 1.1 GB, and only `week4/image_captioning.py --dataset flickr8k` reads it
 NO_DOWNLOAD = {name for name, d in data.REGISTRY.items() if not any(f.urls for f in d.files)}
 
 
@@ -41,8 +44,8 @@ def main(argv=None):
     parser.add_argument("--only", action="append", choices=sorted(data.REGISTRY), help="fetch only this dataset (repeatable)")
     args = parser.parse_args(argv)
 
-    # 내려받을 곳이 없는 것(korean_novels)은 --only 로 이름을 댈 때만 확인합니다.
-    names = args.only or [name for name in data.REGISTRY if name not in NO_DOWNLOAD]
+    # 내려받을 곳이 없는 것(korean_novels)과 큰 것(flickr8k)은 --only 로 이름을 댈 때만 확인합니다.
+    names = args.only or [name for name in data.REGISTRY if name not in NO_DOWNLOAD | ON_REQUEST]
     print(f"Cache: {data.cache_dir()}  (set ${data.CACHE_ENV} to move it)")
     if args.list:
         for name in args.only or data.REGISTRY:

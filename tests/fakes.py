@@ -7,6 +7,7 @@ plus noise), so a smoke run's loss visibly falls and a test can check that it di
 import gzip
 import io
 import tarfile
+import zipfile
 
 import numpy as np
 
@@ -116,10 +117,68 @@ def write_texts(cache):
     (cache / "korean_novels" / "korean_novels.txt").write_text(korean_text(), encoding="utf-8")
 
 
+FLICKR_COLOURS = {"red": (220, 30, 30), "green": (30, 200, 60), "blue": (30, 60, 220), "yellow": (230, 220, 40)}
+FLICKR_THINGS = ("dog", "child", "man", "ball", "bird")
+FLICKR_ACTIONS = ("runs on the grass", "sits near the water", "jumps in the park", "plays in the snow")
+
+
+def write_flickr8k(folder, n_train=12, n_val=4, n_test=4, seed=0):
+    """Writes Flicker8k_Dataset/ (32x32 JPEGs) and Flickr8k_text/ (captions, split lists) under folder.
+
+    Each photo is mostly one colour and its five captions name that colour, so a captioner can learn it.
+    Returns the folder.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    images, text = folder / "Flicker8k_Dataset", folder / "Flickr8k_text"
+    images.mkdir(parents=True, exist_ok=True)
+    text.mkdir(parents=True, exist_ok=True)
+    tokens, splits = [], {}
+    counts = {"Flickr_8k.trainImages.txt": n_train, "Flickr_8k.devImages.txt": n_val, "Flickr_8k.testImages.txt": n_test}
+    for split_file, n in counts.items():
+        splits[split_file] = []
+        for _ in range(n):
+            name = f"{1000000000 + len(tokens) // 5}_{rng.integers(16 ** 10):010x}.jpg"
+            colour = str(rng.choice(list(FLICKR_COLOURS)))
+            pixels = np.clip(np.array(FLICKR_COLOURS[colour]) + rng.integers(-20, 21, (32, 32, 3)), 0, 255)
+            Image.fromarray(pixels.astype(np.uint8)).save(images / name, quality=90)
+            for k in range(5):
+                tokens.append(f"{name}#{k}\tA {colour} {rng.choice(FLICKR_THINGS)} {rng.choice(FLICKR_ACTIONS)} .")
+            splits[split_file].append(name)
+    (text / "Flickr8k.token.txt").write_text("\n".join(tokens) + "\n")
+    for split_file, names in splits.items():
+        (text / split_file).write_text("\n".join(names) + "\n")
+    return folder
+
+
+def zip_folder(folder, path, prefix=""):
+    """Writes a .zip of every file under folder, named prefix + their path inside it; returns path."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                zf.write(file, prefix + file.relative_to(folder).as_posix())
+    return path
+
+
+def write_flickr8k_zips(folder, out, **sizes):
+    """The two Flickr8k zips of a fake layout, made as the real ones are: returns (text zip, photo zip)."""
+    write_flickr8k(folder, **sizes)
+    out.mkdir(parents=True, exist_ok=True)
+    text_zip = zip_folder(folder / "Flickr8k_text", out / "Flickr8k_text.zip")  # the files at the top
+    photo_zip = zip_folder(folder / "Flicker8k_Dataset", out / "Flickr8k_Dataset.zip", "Flicker8k_Dataset/")
+    with zipfile.ZipFile(photo_zip, "a") as zf:  # the real one carries macOS metadata too
+        zf.writestr("__MACOSX/Flicker8k_Dataset/._1000000000_x.jpg", b"\0\5\26\7")
+    return text_zip, photo_zip
+
+
 def write_cache(cache):
     """A download cache holding every registered dataset in tiny form (no network needed)."""
     write_texts(cache)
     write_mnist(cache / "mnist", seed=0)
     write_cifar10(cache / "cifar10")
     (cache / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(b"")  # present, so fetch() skips it
+    write_flickr8k(cache / "flickr8k")
+    for remote in data.REGISTRY["flickr8k"].files:
+        (cache / "flickr8k" / remote.filename).write_bytes(b"")  # present, so fetch() skips them
     return cache

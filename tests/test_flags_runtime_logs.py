@@ -34,9 +34,11 @@ HELP_SCRIPTS = sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("week*/*
 HELP_SCRIPTS += ["docs/script_template.py", "scripts/baselines.py"]
 # scripts that train nothing show no --epochs/--batch-size/--learning-rate; those that read no dataset no --data-dir
 PREDICTION_ONLY = {"week2/predict_digit.py", "week2/inception_v3_predict.py", "week1/tensorflow_basics.py",
-                   "week3/char_rnn_sample.py", "week3/homework/sampling.py", "week3/homework/sampling_solution.py"}
+                   "week3/char_rnn_sample.py", "week3/homework/sampling.py", "week3/homework/sampling_solution.py",
+                   "week4/caption_image.py", "week4/homework/decoding.py", "week4/homework/decoding_solution.py"}
 NO_DATASET = {"week2/predict_digit.py", "week2/inception_v3_predict.py", "week1/tensorflow_basics.py",
-              "week3/char_rnn_sample.py", "week3/gradient_clipping.py", "week4/visual_qa.py"}
+              "week3/char_rnn_sample.py", "week3/gradient_clipping.py", "week4/visual_qa.py", "week4/caption_image.py",
+              "week4/homework/decoding.py", "week4/homework/decoding_solution.py"}
 
 
 @pytest.mark.parametrize("script", HELP_SCRIPTS)

@@ -196,6 +196,21 @@ EXPECT = {
                     "vocab_size": (30, 40), "epochs": (2, 2)},
         "files": ["examples.png", "accuracy_by_type.png", "model.keras", "answers.json"],
     },
+    "image_captioning": {  # synthetic scenes (no test-set loader to count); BLEU from nltk, 0-1
+        "scalars": ["train/epoch_loss", "validation/epoch_loss", "validation/bleu4_greedy", "test/bleu4",
+                    "test/nn_bleu4"],
+        "falls": "train/epoch_loss",
+        # --smoke: 60 training scenes, two epochs: the words are not learned yet, so the counts are pinned and the
+        # scores only kept in range
+        "metrics": {"bleu1": (0, 1), "bleu4": (0, 1), "nn_bleu4": (0, 1), "fact_accuracy": (0, 1),
+                    "compositional_bleu4": (0, 1), "train_captions": (150, 300), "vocab_size": (25, 40),
+                    "epochs": (2, 2), "train_seconds": (0, 120)},
+        "files": ["examples.png", "encoder.keras", "decoder_step.keras", "vocabulary.json"],
+    },
+    "caption_image": {  # --smoke trains a tiny attention model first, then captions a drawn scene
+        "metrics": {"beam_size": (5, 5), "log_probability": (-200, 0)},
+        "files": ["captions.json", "attention.png", "scene.png", "smoke_model/vocabulary.json"],
+    },
 }
 
 

@@ -84,6 +84,15 @@ def test_attention_weights_are_a_distribution_over_the_grid(vqa, splits):
     maps = vqa.attention_maps(model, splits["test"], [0, 3, 7])
     assert maps.shape == (3, 2, 8, 8)  # 64x64 scenes -> an 8x8 grid, two glimpses
     np.testing.assert_allclose(maps.sum(axis=(2, 3)), 1.0, rtol=1e-5)
+    # each glimpse listens to the question's real words only: weights over the words sum to 1, none on padding
+    probe = keras.Model(model.inputs, [model.get_layer(f"attention{i}_words").output for i in (1, 2)])
+    question = "is the red circle left of the blue square?"
+    inputs = {"image": splits["test"]["images"][:1], "question": np.array([question])}
+    for weights in probe(inputs):
+        weights = np.asarray(weights)[0, :, 0]
+        n = len(question.split())
+        np.testing.assert_allclose(weights[:n].sum(), 1.0, rtol=1e-5)
+        assert not weights[n:].any() and (weights[:n] > 0).all()
     plain = vqa.build_model(vectorizer, 64, len(scenes.ANSWERS), units=16, glimpses=0)
     assert vqa.attention_maps(plain, splits["test"], [0]) is None  # --glimpses 0: the plain fused model
 

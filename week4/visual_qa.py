@@ -21,9 +21,9 @@ image and was trained to tell dog breeds apart, not where a red circle is. For r
 is the right choice (not in this script yet: it reads only the synthetic scenes and has no --data-dir).
 Why attention glimpses by default: with one vector for the whole picture the model first learns only the answers'
 priors, as the blind model does, and is slow to find "which object is the red circle"; letting the question pick
-cells of the 8x8 feature map (Yang et al. 2016, Kazemi & Elqursh 2017) reaches the image much sooner. The second
-glimpse's query adds what the first one saw (stacked attention), so for "is the red circle left of the blue square?"
-the two glimpses can find the two objects instead of both looking at the same one.
+cells of the 8x8 feature map (Yang et al. 2016, Kazemi & Elqursh 2017) reaches the image much sooner. Each glimpse
+also picks the words it listens to, and the second adds what the first one saw (stacked attention), so for "is the
+red circle left of the blue square?" the two glimpses can look for the two objects instead of the same one.
 """
 
 import sys
@@ -159,12 +159,24 @@ def make_vectorizer(questions, max_words=MAX_WORDS):
 
 
 def encode_question(question, vectorizer, units, rnn="lstm"):
-    """Question strings (batch,) -> one vector (batch, units): the RNN's state after the last word."""
+    """Question strings (batch,) -> (one vector (batch, units): the RNN's state after the last word,
+    the RNN's output after every word (batch, MAX_WORDS, units), the word ids (batch, MAX_WORDS))."""
     word_ids = vectorizer(question)  # (batch, MAX_WORDS)
     # mask_zero: 빈칸(0)은 RNN이 건너뜁니다. 그래서 마지막 상태는 마지막 진짜 단어 뒤의 상태입니다.
     x = layers.Embedding(vectorizer.vocabulary_size(), EMBEDDING_DIM, mask_zero=True, name="word_embedding")(word_ids)
     recurrent = layers.LSTM if rnn == "lstm" else layers.GRU
-    return recurrent(units, name=f"question_{rnn}")(x)
+    words, last, *_ = recurrent(units, return_sequences=True, return_state=True, name=f"question_{rnn}")(x)
+    return last, words, word_ids
+
+
+def listen(words, word_ids, name):
+    """Which words of the question one glimpse listens to: a softmax over the real words (padding left out)
+    and their weighted average. For "is the red circle left of the blue square?" one glimpse can take "red
+    circle" and the other "blue square", so they look for different objects."""
+    scores = layers.Dense(1, name=f"{name}_word_scores")(words)  # (batch, MAX_WORDS, 1)
+    real = keras.ops.expand_dims(keras.ops.not_equal(word_ids, 0), -1)  # 빈칸(0)이 아닌 단어만
+    weights = layers.Softmax(axis=1, name=f"{name}_words")(scores, mask=real)
+    return layers.Reshape((words.shape[-1],))(layers.Dot(axes=1)([weights, words]))  # (batch, units)
 
 
 def encode_image(image):
@@ -232,7 +244,7 @@ def build_model(vectorizer, image_size, num_answers, units=256, fusion="product"
     image = keras.Input(shape=(image_size, image_size, 3), dtype="uint8", name="image")
     question = keras.Input(shape=(), dtype="string", name="question")
     feature_map = encode_image(image)  # (batch, 8, 8, 64)
-    question_vector = encode_question(question, vectorizer, units, rnn)  # (batch, units), -1..1
+    question_vector, words, word_ids = encode_question(question, vectorizer, units, rnn)  # (batch, units), -1..1
     # 그림 전체를 벡터 하나로: 평균이 아니라 펼쳐서(flatten) 어느 칸에 무엇이 있는지 남깁니다
     image_vector = layers.Dense(units, activation="tanh", name="image_vector")(layers.Flatten()(feature_map))
     if fusion == "product":
@@ -240,16 +252,15 @@ def build_model(vectorizer, image_size, num_answers, units=256, fusion="product"
         fused = layers.Multiply(name="fusion")([image_vector, question_vector])
     else:
         fused = layers.Concatenate(name="fusion")([image_vector, question_vector])
-    parts = [fused]
-    query = question_vector
+    parts, seen = [fused], []
     for i in range(glimpses):
+        # 글림프스마다 질의(query): 질문 전체 + 이 글림프스가 골라 들은 단어들 (+ 앞 글림프스가 본 것: stacked
+        # attention, Yang et al. 2016). 그래서 두 글림프스가 "빨간 원"과 "파란 사각형"을 따로 찾을 수 있습니다.
+        query = layers.Add(name=f"query{i + 1}")([question_vector, listen(words, word_ids, f"attention{i + 1}"), *seen])
         weights, glimpse = attend(feature_map, query, f"attention{i + 1}")
         parts += [glimpse, weights]
         if i + 1 < glimpses:
-            # 다음 글림프스의 질의(query)는 질문 + 방금 본 것(stacked attention, Yang et al. 2016): 두 번째 글림프스가
-            # 첫 번째가 본 물체를 알고 질문의 다른 물체를 찾을 수 있습니다("빨간 원이 파란 사각형의 왼쪽에 있나?")
-            seen = layers.Dense(units, activation="tanh", name=f"attention{i + 1}_seen")(glimpse)
-            query = layers.Add(name=f"query{i + 2}")([question_vector, seen])
+            seen = [layers.Dense(units, activation="tanh", name=f"attention{i + 1}_seen")(glimpse)]
     x = layers.Concatenate(name="fused_and_glimpses")([*parts, question_vector]) if glimpses else fused
     outputs = answer_layers(x, num_answers, units, dropout)
     model = keras.Model({"image": image, "question": question}, outputs, name=f"vqa_{fusion}")
@@ -264,7 +275,7 @@ def build_blind_model(vectorizer, num_answers, units=256, rnn="lstm", dropout=0.
     zero or one); what the VQA model gets right beyond it, it read from the picture.
     """
     question = keras.Input(shape=(), dtype="string", name="question")
-    outputs = answer_layers(encode_question(question, vectorizer, units, rnn), num_answers, units, dropout)
+    outputs = answer_layers(encode_question(question, vectorizer, units, rnn)[0], num_answers, units, dropout)
     model = keras.Model({"question": question}, outputs, name="blind")
     return compile_model(model, learning_rate, total_steps)
 

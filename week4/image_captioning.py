@@ -33,6 +33,7 @@ import hashlib
 import os
 import re
 import sys
+import textwrap
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -508,15 +509,16 @@ def save_examples(split, hypotheses, nn_hypotheses, path, log_dir, photos=None):
     """Test pictures with the model's caption, the nearest neighbour's and one reference."""
     plt = tb.pyplot()
     n = min(EXAMPLES, len(hypotheses))
-    fig, axes = plt.subplots(2, -(-n // 2), figsize=(3.2 * -(-n // 2), 7), squeeze=False)
+    fig, axes = plt.subplots(2, -(-n // 2), figsize=(4.2 * -(-n // 2), 9), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, ax in zip(range(n), axes.flat):
         image = photos[i] if photos is not None else show(split["images"][i])
         if image is not None:
             ax.imshow(image)
-        ax.set_title(f"모델 / model: {' '.join(hypotheses[i])}\n이웃 / NN: {' '.join(nn_hypotheses[i])}\n"
-                     f"정답 / reference: {split['captions'][i][0]}", fontsize=6.5, wrap=True)
+        lines = [f"모델 / model: {' '.join(hypotheses[i])}", f"이웃 / NN: {' '.join(nn_hypotheses[i])}",
+                 f"정답 / reference: {split['captions'][i][0]}"]
+        ax.set_title("\n".join(textwrap.fill(line, 48) for line in lines), fontsize=7, loc="left")
     fig.suptitle("테스트 그림과 캡션 (빔 서치) / test pictures: beam-search caption, nearest-neighbour caption, a reference")
     tb.save_figure(fig, path, log_dir=log_dir)
 

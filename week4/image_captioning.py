@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # 어느 폴더에
 from common import flags
 
 # 명령행 옵션(flags): TensorFlow보다 먼저 만들어 두면 --help와 잘못된 옵션이 바로 답합니다.
-PARSER = flags.make_parser(__file__, __doc__, epochs=16, batch_size=64, learning_rate=3e-3)
+PARSER = flags.make_parser(__file__, __doc__, epochs=14, batch_size=64, learning_rate=3e-3)
 PARSER.add_argument("--dataset", choices=("scenes", "flickr8k"), default="scenes",
                     help="scenes: synthetic pictures drawn on the fly; flickr8k: 8,000 photos with 5 captions each "
                     "(--data-dir, or downloaded into the cache) (default: %(default)s)")

@@ -35,8 +35,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-HEADLINE_METRICS = ("test_accuracy", "test_mse", "val_accuracy", "val_nats_per_char", "heldout_auc", "chars_per_second",
-                    "rnn_global_clipnorm_final_loss")
+HEADLINE_METRICS = ("test_accuracy", "test_mse", "bleu4", "val_accuracy", "val_nats_per_char", "heldout_auc",
+                    "chars_per_second", "rnn_global_clipnorm_final_loss")
 FIRST_SEED = 42  # the scripts' default --seed, so a one-seed benchmark is the default run
 NOTE_METRICS = {  # metric key -> how the notes column names it
     "val_accuracy": "val_accuracy",
@@ -66,6 +66,13 @@ NOTE_METRICS = {  # metric key -> how the notes column names it
     "linear_global_clipnorm_final_loss": "clipped final MSE",
     "rnn_none_diverged": "RNN unclipped diverged",
     "rnn_initial_loss": "RNN loss at start",
+    "blind_test_accuracy": "question-only (blind) model",
+    "test_accuracy_relation": "relation questions",
+    "blind_test_accuracy_relation": "blind",
+    "compositional_test_accuracy": "compositional split",
+    "nn_bleu4": "nearest-neighbour BLEU-4",
+    "fact_accuracy": "fact accuracy",
+    "compositional_bleu4": "compositional BLEU-4",
 }
 
 

@@ -16,6 +16,9 @@ Expect: prints the vocabulary, the training and validation loss per epoch and th
         fact accuracy (colours, shapes and counts of the caption match the scene) and the compositional split's
         BLEU-4. The run folder gets examples.png, attention.png, encoder.keras, decoder_step.keras and
         vocabulary.json: `python week4/caption_image.py PICTURE --model RUN_FOLDER` captions a picture.
+        Measured with the defaults (README table): BLEU-4 0.846 on the test scenes (BLEU-1 0.935) against 0.299 for
+        the nearest neighbour; fact accuracy 0.952 (nearest neighbour 0.229); compositional split BLEU-4 0.662 and
+        fact accuracy 0.320; 985 s of training on a 2-core CPU.
 
 Why, for the synthetic scenes, a small CNN trained together with the LSTM rather than a pretrained ImageNet network:
 the captions name colours, shapes, counts and left-to-right order, which a 4-layer CNN learns from the captions in
@@ -23,8 +26,8 @@ minutes on a CPU, and its 8x8 grid keeps where each shape is. Real photos need w
 knows (dogs, grass, bicycles), so with --dataset flickr8k the backbone is pretrained, frozen, and run once per
 photo: its features are cached on disk like week 2's bottlenecks.
 Why attention by default: plain Show and Tell must keep the whole picture in the LSTM's state from the first input
-on, and in pilot runs it learned far more slowly than the model that looks at the grid again for every word. The
-attention here is Luong-style (scores from the LSTM's output at each word), so training
+on, while with attention the model looks at the grid again for every word ("purple" while it looks at the purple
+square); the measured default run is the attention model (--no-attention has no record yet). The attention here is Luong-style (scores from the LSTM's output at each word), so training
 still runs the LSTM over the whole caption in one call.
 """
 

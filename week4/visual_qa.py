@@ -13,6 +13,10 @@ Expect: draws the synthetic scenes of common/scenes.py (coloured shapes; five qu
         prints test accuracy overall and per question type for both models, and on the compositional split (colour-
         shape pairs never seen in training). The run folder gets examples.png (test scenes with question, answer,
         both models' answers and where the attention looked), accuracy_by_type.png, model.keras and answers.json.
+        Measured with the defaults (README table): test accuracy 0.930 against the question-only model's 0.453;
+        colour 1.000, shape 1.000, count 0.983, exists 1.000, but relation 0.518, which is chance: left of / right
+        of / above / below are not learned yet (see week4/README.md); compositional split 0.560; 1,114 s of
+        training on a 2-core CPU.
 
 Why a small CNN trained together with the question encoder, not a pretrained ImageNet network: the scenes are flat
 shapes, and the questions ask for colour, shape, number and position, which a 4-layer CNN learns from the answers

@@ -43,3 +43,18 @@ def is_tensorflow_startup_line(line):
     """True for the lines TensorFlow's C++ side prints when it is imported (no env var silences them all)."""
     return line.startswith(TENSORFLOW_STARTUP) or "rebuild TensorFlow with the appropriate compiler flags" in line \
         or line.startswith("To enable the following instructions")
+
+
+def student_file(path, solution, functions, overrides="", imports=("math",)):
+    """A student's homework file at `path`: the solution's `functions`, then `overrides` (new definitions replace
+    them), with `imports` and NumPy available to the overrides. Returns path."""
+    header = "import importlib.util\n" + "".join(f"import {m}\n" for m in imports) + "\nimport numpy as np\n\n\n"
+    path.write_text(
+        header
+        + f"_spec = importlib.util.spec_from_file_location('{Path(solution).stem}_in_test', {str(solution)!r})\n"
+        "solution = importlib.util.module_from_spec(_spec)\n"
+        "_spec.loader.exec_module(solution)\n"
+        + "".join(f"{name} = solution.{name}\n" for name in functions)
+        + overrides
+    )
+    return path

@@ -13,6 +13,7 @@ import pytest
 
 from common import data
 from scripts.graders import week3
+from tests import helpers
 from tests.helpers import TF_START_UP_WORDS, load_script
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,18 +31,7 @@ def grader():
 
 def student_file(tmp_path, overrides=""):
     """A student's file: the solution's functions, then `overrides` (new definitions replace them)."""
-    path = tmp_path / "sampling_student.py"
-    path.write_text(
-        "import importlib.util\n"
-        "import math\n\n"
-        "import numpy as np\n\n\n"
-        f"_spec = importlib.util.spec_from_file_location('sampling_solution_in_test', {str(SOLUTION)!r})\n"
-        "solution = importlib.util.module_from_spec(_spec)\n"
-        "_spec.loader.exec_module(solution)\n"
-        + "".join(f"{name} = solution.{name}\n" for name in FUNCTIONS)
-        + overrides
-    )
-    return path
+    return helpers.student_file(tmp_path / "sampling_student.py", SOLUTION, FUNCTIONS, overrides)
 
 
 def test_template_and_solution_offer_the_same_functions():

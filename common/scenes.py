@@ -11,9 +11,10 @@ and every question about it that has exactly one well-defined answer.
   green triangles"), in a few paraphrases, one of them with a spatial relation ("a red circle above a
   blue square"). `caption_facts` reads the (colour, shape) counts back out of a caption.
 - Questions (for visual question answering) of five types: color, shape, count, exists (yes/no) and
-  relation (yes/no: left of / right of / above / below). A question is asked only when its answer is
-  unique: "what color is the circle?" only if the scene has exactly one circle, a relation only between
-  two objects that their colour and shape name uniquely and that are clearly apart on that axis.
+  relation ("where is the red circle relative to the blue square?": left / right / above / below). A question
+  is asked only when its answer is unique: "what color is the circle?" only if the scene has exactly one
+  circle, a relation only between two objects that their colour and shape name uniquely and that are clearly
+  apart on one axis, clearly more than on the other.
 - Compositional split: the colour-shape pairs in HELD_OUT never occur in "train" and "test" scenes
   (nor in their questions); every "compositional" scene contains at least one of them. Each colour and
   each shape on its own is still seen in training, only these pairings are new.
@@ -50,7 +51,9 @@ ALL_COMBOS = tuple((c, s) for c in COLORS for s in SHAPES)
 TRAIN_COMBOS = tuple(combo for combo in ALL_COMBOS if combo not in HELD_OUT)
 PARTS = ("train", "test", "compositional")  # 부분마다 다른 난수 흐름: 테스트 장면은 학습 장면과 다른 그림
 QUESTION_TYPES = ("color", "shape", "count", "exists", "relation")
-ANSWERS = (*COLORS, *SHAPES, *COUNT_WORDS, "yes", "no")  # 답이 될 수 있는 모든 단어
+# 위치 질문의 답: 캡션의 관계 말("left of")에서 한 단어로
+WHERE = {"left of": "left", "right of": "right", "above": "above", "below": "below"}
+ANSWERS = (*COLORS, *SHAPES, *COUNT_WORDS, "yes", "no", *WHERE.values())  # 답이 될 수 있는 모든 단어
 
 # 질문 틀(template): 유형마다 말만 다르고 뜻이 같은 두 가지
 QUESTION_TEMPLATES = {
@@ -59,7 +62,8 @@ QUESTION_TEMPLATES = {
     "count_shape": ("how many {shape}s are there?", "what is the number of {shape}s?"),
     "count_color": ("how many {color} objects are there?", "what is the number of {color} objects?"),
     "exists": ("is there {article} {color} {shape}?", "are there any {color} {shape}s?"),
-    "relation": ("is the {color} {shape} {relation} the {other_color} {other_shape}?",),
+    "relation": ("where is the {color} {shape} relative to the {other_color} {other_shape}?",
+                 "where is the {color} {shape} compared to the {other_color} {other_shape}?"),
 }
 
 
@@ -185,18 +189,23 @@ def groups(objects):
     return [(counts[combo], *combo) for combo in order]
 
 
-def relation(a, b, size, axis=None):
-    """The relation of Thing a to Thing b ('left of', 'above', ...) along `axis` ('x', 'y', or None: the larger
-    distance); None when the centres are less than RELATION_MARGIN * size apart on that axis."""
+def relation(a, b, size):
+    """The relation of Thing a to Thing b ('left of', 'above', ...) along the axis where they are farther apart;
+    None when the centres are less than RELATION_MARGIN * size apart on that axis."""
     dx, dy = b.x - a.x, b.y - a.y
-    if axis is None:
-        axis = "x" if abs(dx) >= abs(dy) else "y"
-    d = dx if axis == "x" else dy
+    d = dx if abs(dx) >= abs(dy) else dy
     if abs(d) < RELATION_MARGIN * size:
         return None
-    if axis == "x":
+    if d is dx:
         return "left of" if d > 0 else "right of"
     return "above" if d > 0 else "below"  # 그림 좌표: y는 아래로 갈수록 커집니다
+
+
+def clearly_apart(a, b, size):
+    """Is one axis clearly the one that separates a and b: at least RELATION_MARGIN * size apart on it, and by
+    that much more than on the other axis? Then "where is a relative to b?" has one answer."""
+    dx, dy = sorted((abs(b.x - a.x), abs(b.y - a.y)))[::-1]
+    return dx >= RELATION_MARGIN * size and dx - dy >= RELATION_MARGIN * size
 
 
 def captions(objects, size):
@@ -268,15 +277,11 @@ def all_questions(objects, size, combos=TRAIN_COMBOS):
     named = [o for o in objects if combo_count[(o.color, o.shape)] == 1]  # "the red circle" names one object
     for a in named:
         for b in named:
-            if a is b:
-                continue
-            for rel, axis in zip(RELATIONS, "xxyy"):
-                truth = relation(a, b, size, axis)
-                if truth is None:
-                    continue  # 그 축으로 너무 가까우면 묻지 않습니다
-                text = t["relation"][0].format(color=a.color, shape=a.shape, relation=rel,
-                                               other_color=b.color, other_shape=b.shape)
-                out.append(Question("relation", text, "yes" if truth == rel else "no"))
+            if a is b or not clearly_apart(a, b, size):
+                continue  # 대각선에 가까우면 왼쪽인지 위인지 애매하니 묻지 않습니다
+            answer = WHERE[relation(a, b, size)]
+            out += [Question("relation", q.format(color=a.color, shape=a.shape, other_color=b.color,
+                                                  other_shape=b.shape), answer) for q in t["relation"]]
     return out
 
 

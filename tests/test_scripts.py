@@ -191,8 +191,8 @@ EXPECT = {
                     "test/compositional_accuracy", "blind/test/accuracy"],
         "falls": "train/epoch_loss",
         # --smoke: 60 training scenes x 5 questions, 20 test scenes; ten steps learn little, so only the counts are
-        # pinned (34 question words from seed 42's training questions; 16 answers: 6 colours, 3 shapes, 0-4, yes/no)
-        "metrics": {"train_questions": (300, 300), "test_questions": (100, 100), "num_answers": (16, 16),
+        # pinned (20 answers: 6 colours, 3 shapes, 0-4, yes/no, left/right/above/below)
+        "metrics": {"train_questions": (300, 300), "test_questions": (100, 100), "num_answers": (20, 20),
                     "vocab_size": (30, 40), "epochs": (2, 2)},
         "files": ["examples.png", "accuracy_by_type.png", "model.keras", "answers.json"],
     },

@@ -101,14 +101,18 @@ def check_answer(question, objects):
     if m := re.fullmatch(r"(?:is there an? (\w+) (\w+)|are there any (\w+) (\w+)s)\?", text):
         color, shape = (g for g in m.groups() if g)
         return "yes" if any((o.color, o.shape) == (color, shape) for o in objects) else "no"
-    m = re.fullmatch(r"is the (\w+) (\w+) (left of|right of|above|below) the (\w+) (\w+)\?", text)
+    m = re.fullmatch(r"where is the (\w+) (\w+) (?:relative|compared) to the (\w+) (\w+)\?", text)
     assert m, f"unknown question form: {text}"
     a = [o for o in objects if (o.color, o.shape) == m.group(1, 2)]
-    b = [o for o in objects if (o.color, o.shape) == m.group(4, 5)]
+    b = [o for o in objects if (o.color, o.shape) == m.group(3, 4)]
     assert len(a) == 1 and len(b) == 1 and a != b
-    opposite = {"left of": "right of", "right of": "left of", "above": "below", "below": "above"}[m.group(3)]
-    assert holds(a[0], b[0], m.group(3)) or holds(a[0], b[0], opposite), "too close to call"
-    return "yes" if holds(a[0], b[0], m.group(3)) else "no"
+    dx, dy = b[0].x - a[0].x, b[0].y - a[0].y
+    gaps = {"left": dx, "right": -dx, "above": dy, "below": -dy}  # how far a is to the left of b, ...
+    answer = max(gaps, key=gaps.get)
+    across = abs(dy) if answer in ("left", "right") else abs(dx)
+    margin = scenes.RELATION_MARGIN * SIZE
+    assert gaps[answer] >= margin and gaps[answer] - across >= margin, "too close or too diagonal to ask"
+    return answer
 
 
 def test_every_question_has_the_answer_the_objects_give(train_scenes, compositional_scenes):
@@ -126,9 +130,12 @@ def test_questions_are_asked_only_when_the_answer_is_unique():
     texts = [q.question for q in scenes.all_questions(two_circles, SIZE)]
     assert "what color is the circle?" not in texts  # two circles: "the circle" names neither
     assert "how many circles are there?" in texts and "what shape is the red object?" in texts
-    close = (scenes.Thing("red", "circle", "small", 10, 10, 5), scenes.Thing("blue", "square", "small", 13, 40, 5))
-    relations = [q.question for q in scenes.all_questions(close, SIZE) if q.type == "relation"]
-    assert relations and not any("left of" in q or "right of" in q for q in relations)  # 3 px apart: not asked
+    below = (scenes.Thing("red", "circle", "small", 10, 10, 5), scenes.Thing("blue", "square", "small", 13, 40, 5))
+    relations = {q.question: q.answer for q in scenes.all_questions(below, SIZE) if q.type == "relation"}
+    assert relations["where is the red circle relative to the blue square?"] == "above"
+    assert relations["where is the blue square compared to the red circle?"] == "below"
+    diagonal = (scenes.Thing("red", "circle", "small", 10, 10, 5), scenes.Thing("blue", "square", "small", 38, 40, 5))
+    assert not any(q.type == "relation" for q in scenes.all_questions(diagonal, SIZE))  # left or above? not asked
 
 
 def test_held_out_pairs_never_appear_in_training_scenes(train_scenes, compositional_scenes):

@@ -402,7 +402,7 @@ def main(argv=None):
     splits = load_data(args.seed, args.image_size, args.train_scenes, args.val_scenes, args.test_scenes,
                        args.compositional_scenes, args.questions_per_scene, args.smoke)
     strategy = runtime.setup(args)
-    answer_words = list(scenes.ANSWERS)  # 답 어휘(answer vocabulary): 색 6, 모양 3, 개수 5, yes/no
+    answer_words = list(scenes.ANSWERS)  # 답 어휘(answer vocabulary): 색 6, 모양 3, 개수 5, yes/no, 위치 4
     train_labels, val_labels = (answer_labels(splits[s]["answers"], answer_words) for s in ("train", "val"))
     steps = args.epochs * -(-len(train_labels) // args.batch_size)
     with strategy.scope():

@@ -20,6 +20,7 @@ import dataclasses
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import stat
 import sys
@@ -615,6 +616,74 @@ def load_flickr8k(data_dir=None):
     if skipped:
         print(f"warning: flickr8k: skipping photos missing from {image_dir} or without a caption: "
               f"{', '.join(skipped)}", file=sys.stderr)
+    return splits
+
+
+# --- COCO-QA: questions about COCO photos (a user's copy) -------------------------
+
+COCOQA_FILES = ("questions.txt", "answers.txt", "img_ids.txt", "types.txt")  # one line per question, in step
+COCOQA_TYPES = ("object", "number", "color", "location")  # types.txt holds 0-3
+COCOQA_IMAGE_DIRS = ("images", "train2014", "val2014")  # COCO-QA train uses train2014 photos, test val2014
+COCOQA_HINT = ("train/ and test/ (each with questions.txt, answers.txt, img_ids.txt, types.txt, as in the COCO-QA "
+               "zip) and the COCO photos in images/ (or train2014/ and val2014/), named COCO_train2014_<id>.jpg, "
+               "<id>.jpg or anything ending in the image id")
+COCO_IMAGE_ID = re.compile(r"(\d+)\.(?:jpe?g|png)$", re.IGNORECASE)
+
+
+def load_cocoqa(data_dir, image_size):
+    """Returns {"train": split, "test": split} from a COCO-QA copy (Ren et al. 2015) and the COCO photos.
+
+    A split is a dict: "images" (pictures, P x size x size x 3 uint8, each photo decoded once), "scene_ids"
+    (for every question, the index of its picture), "questions", "answers", "types" (COCOQA_TYPES names).
+    Questions whose photo is missing or unreadable are skipped with one warning line; if none remain, one
+    line says so. The photos are not downloaded (COCO is 19 GB): pass the folder with --data-dir.
+    """
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise DataError(f"--data-dir {folder} does not exist or is not a folder; it should hold {COCOQA_HINT}")
+    photos = {}  # COCO 번호 -> 사진 파일
+    for name in COCOQA_IMAGE_DIRS:
+        if (folder / name).is_dir():
+            for entry in os.scandir(folder / name):
+                if match := COCO_IMAGE_ID.search(entry.name):
+                    photos.setdefault(int(match.group(1)), Path(entry.path))
+    if not photos:
+        raise DataError(f"{folder} has no photos in {', '.join(d + '/' for d in COCOQA_IMAGE_DIRS)}; it should hold "
+                        f"{COCOQA_HINT}")
+    splits = {}
+    for split in ("train", "test"):
+        columns = []
+        for filename in COCOQA_FILES:
+            path = folder / split / filename
+            if not path.is_file():
+                raise DataError(f"{folder} lacks {split}/{filename}; it should hold {COCOQA_HINT}")
+            columns.append([line.strip() for line in read_text(path).splitlines() if line.strip()])
+        if len({len(c) for c in columns}) != 1:
+            counts = ", ".join(f"{f} {len(c)}" for f, c in zip(COCOQA_FILES, columns))
+            raise DataError(f"{folder / split}: the four files must have one line per question, but have {counts}; "
+                            "replace them with a complete copy")
+        questions, answers, ids, types = columns
+        for number, (image_id, kind) in enumerate(zip(ids, types), start=1):
+            if not image_id.isdigit() or kind not in ("0", "1", "2", "3"):
+                raise DataError(f"{folder / split} line {number}: expected an image number in img_ids.txt and 0-3 in "
+                                f"types.txt, got {image_id!r} and {kind!r}; replace them with a complete copy")
+        wanted = sorted({int(i) for i in ids} & photos.keys())
+        images, kept = load_images([photos[i] for i in wanted], image_size) if wanted else (None, [])
+        place = {wanted[k]: n for n, k in enumerate(kept)}  # 읽힌 사진만 번호를 받습니다
+        rows = [r for r, image_id in enumerate(ids) if int(image_id) in place]
+        if not rows:
+            raise DataError(f"none of the {len(ids)} {split} questions has its photo in {folder} "
+                            f"({', '.join(d + '/' for d in COCOQA_IMAGE_DIRS)}); it should hold {COCOQA_HINT}")
+        if len(rows) < len(ids):
+            print(f"warning: cocoqa: skipping {len(ids) - len(rows)} of {len(ids)} {split} questions whose photo is "
+                  "missing or unreadable", file=sys.stderr)
+        splits[split] = {
+            "images": images,
+            "scene_ids": np.array([place[int(ids[r])] for r in rows], dtype=np.int32),
+            "questions": np.array([questions[r] for r in rows]),
+            "answers": np.array([answers[r] for r in rows]),
+            "types": np.array([COCOQA_TYPES[int(types[r])] for r in rows]),
+        }
     return splits
 
 

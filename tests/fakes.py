@@ -152,6 +152,37 @@ def write_flickr8k(folder, n_train=12, n_val=4, n_test=4, seed=0):
     return folder
 
 
+def write_cocoqa(folder, n_train=40, n_test=12, missing=1, seed=0):
+    """Writes a COCO-QA copy: train/ and test/ (questions, answers, img_ids, types; one line per question) and
+    the photos in train2014/ and val2014/ named as COCO names them (32x32 JPEGs, mostly one colour).
+
+    Every photo gets one question of each type; the colour question's answer is the photo's colour, so a
+    model can learn it from the picture. The last `missing` training photos are listed but not written.
+    Returns the folder.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for split, n, photo_dir, first_id in (("train", n_train, "train2014", 1000), ("test", n_test, "val2014", 500000)):
+        (folder / split).mkdir(parents=True, exist_ok=True)
+        (folder / photo_dir).mkdir(parents=True, exist_ok=True)
+        rows = []
+        for k in range(n):
+            image_id = first_id + 7 * k
+            colour = str(rng.choice(list(FLICKR_COLOURS)))
+            if not (split == "train" and k >= n - missing):
+                pixels = np.clip(np.array(FLICKR_COLOURS[colour]) + rng.integers(-20, 21, (32, 32, 3)), 0, 255)
+                Image.fromarray(pixels.astype(np.uint8)).save(folder / photo_dir / f"COCO_{photo_dir}_{image_id:012d}.jpg")
+            thing = str(rng.choice(FLICKR_THINGS))
+            rows += [(f"what is the color of the {thing}", colour, image_id, 2),
+                     (f"how many {thing}s are in the picture", str(rng.choice(["one", "two"])), image_id, 1),
+                     (f"what is standing in the {colour} room", thing, image_id, 0),
+                     (f"where is the {thing}", str(rng.choice(["park", "street"])), image_id, 3)]
+        for column, filename in enumerate(("questions.txt", "answers.txt", "img_ids.txt", "types.txt")):
+            (folder / split / filename).write_text("\n".join(str(r[column]) for r in rows) + "\n")
+    return folder
+
+
 def zip_folder(folder, path, prefix=""):
     """Writes a .zip of every file under folder, named prefix + their path inside it; returns path."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:

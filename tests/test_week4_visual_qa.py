@@ -173,3 +173,57 @@ def test_each_model_evaluates_each_test_split_once(vqa, tmp_path, monkeypatch):
     vqa.main(["--smoke", "--units", "16", "--log-dir", str(tmp_path / "run")])
     assert len(calls) == 4 and len(set(calls)) == 4  # (VQA, blind) x (test, compositional), no repeats
     assert sorted(blind for _, _, blind in calls) == [False, False, True, True]
+
+
+# --- COCO-QA (--data-dir): the real-photo layout, on a tiny fake -------------------------------------------------
+
+def test_cocoqa_loader_reads_the_layout_and_skips_missing_photos(tmp_path, capsys):
+    from common import data
+    from tests import fakes
+
+    folder = fakes.write_cocoqa(tmp_path / "cocoqa", n_train=10, n_test=4, missing=2)
+    splits = data.load_cocoqa(folder, 32)
+    train, test = splits["train"], splits["test"]
+    assert train["images"].shape == (8, 32, 32, 3) and test["images"].shape == (4, 32, 32, 3)
+    assert len(train["questions"]) == 8 * 4 and len(test["questions"]) == 4 * 4  # 4 types per photo
+    assert "skipping 8 of 40 train questions" in capsys.readouterr().err
+    assert set(train["types"]) == set(data.COCOQA_TYPES)
+    colour = train["answers"][train["types"] == "color"]  # each colour question about the photo of that colour
+    photos = train["images"][train["scene_ids"][train["types"] == "color"]].reshape(len(colour), -1, 3).mean(axis=1)
+    for answer, mean in zip(colour, photos):
+        assert np.abs(mean - fakes.FLICKR_COLOURS[answer]).max() < 25
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: (f / "test" / "types.txt").unlink(), "lacks test/types.txt"),
+    (lambda f: (f / "train" / "answers.txt").write_text("red\n"), "one line per question"),
+    (lambda f: (f / "train" / "types.txt").write_text("7\n" * 40), "0-3 in types.txt"),
+    (lambda f: [p.unlink() for p in (f / "val2014").iterdir()], "none of the 16 test questions"),
+    (lambda f: [p.unlink() for d in ("train2014", "val2014") for p in (f / d).iterdir()], "has no photos"),
+])
+def test_cocoqa_bad_copies_stop_with_one_line(vqa, tmp_path, damage, message):
+    from common import data
+    from tests import fakes
+
+    folder = fakes.write_cocoqa(tmp_path / "cocoqa", n_train=10, n_test=4)
+    damage(folder)
+    with pytest.raises(data.DataError, match=message) as stop:
+        vqa.main(["--data-dir", str(folder), "--smoke", "--log-dir", str(tmp_path / "run")])
+    assert "\n" not in str(stop.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_cocoqa_smoke_run_uses_the_photos_and_its_question_types(vqa, tmp_path):
+    from common import data
+    from tests import fakes
+
+    folder = fakes.write_cocoqa(tmp_path / "cocoqa", n_train=40, n_test=12)
+    metrics = vqa.main(["--data-dir", str(folder), "--smoke", "--units", "16", "--epochs", "3",
+                        "--log-dir", str(tmp_path / "run")])
+    # 39 photos (one missing), 80 smoke pictures asked for: all 39, a tenth (3) for validation
+    assert metrics["train_questions"] == 36 * 4 and metrics["test_questions"] == 12 * 4
+    assert {f"test_accuracy_{t}" for t in data.COCOQA_TYPES} <= set(metrics)
+    assert "compositional_test_accuracy" not in metrics
+    answers = json.loads((tmp_path / "run" / "answers.json").read_text())
+    assert answers["dataset"] == "cocoqa" and "red" in answers["answers"] and "park" in answers["answers"]
+    assert (tmp_path / "run" / "accuracy_by_type.png").stat().st_size > 0

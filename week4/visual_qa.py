@@ -7,27 +7,28 @@
 
 Run:    python week4/visual_qa.py
         python week4/visual_qa.py --glimpses 0 --fusion concat     (the plain fused model, no attention)
+        python week4/visual_qa.py --data-dir DIR                   (COCO-QA questions on COCO photos: week4/README.md)
 Smoke:  python week4/visual_qa.py --smoke
 Expect: draws the synthetic scenes of common/scenes.py (coloured shapes; five question types: color, shape, count,
         exists, relation), trains the VQA model and then the question-only (blind) model, printing both per epoch;
-        prints test accuracy overall and per question type for both models, and on the compositional split (colour-
+        prints test accuracy overall and per question type for both, and on the compositional split (colour-
         shape pairs never seen in training). The run folder gets examples.png (test scenes with question, answer,
         both models' answers and where the attention looked), accuracy_by_type.png, model.keras and answers.json.
-        Measured with the defaults (README table): test accuracy 0.930 against the question-only model's 0.453;
-        colour 1.000, shape 1.000, count 0.983, exists 1.000, but relation 0.518, which is chance: left of / right
-        of / above / below are not learned yet (see week4/README.md); compositional split 0.560; 1,114 s of
-        training on a 2-core CPU.
+        Measured with the defaults (README table): test accuracy 0.943 against the question-only model's 0.420;
+        colour 1.000, shape 1.000, count 0.987, exists 1.000, relation ("where is A relative to B?", four answers)
+        0.579, above chance (0.25) but far from learned (see week4/README.md); compositional split 0.593;
+        1,058 s of training on a 2-core CPU.
 
 Why a small CNN trained together with the question encoder, not a pretrained ImageNet network: the scenes are flat
 shapes, and the questions ask for colour, shape, number and position, which a 4-layer CNN learns from the answers
 alone in minutes on a CPU; an ImageNet backbone (Inception v3, week 2) wants 299x299 photos, costs far more per
 image and was trained to tell dog breeds apart, not where a red circle is. For real photos a pretrained backbone
-is the right choice (not in this script yet: it reads only the synthetic scenes and has no --data-dir).
+is the right choice; with --data-dir this script still trains its small CNN on the photos (a baseline, not tuned).
 Why attention glimpses by default: with one vector for the whole picture the model first learns only the answers'
 priors, as the blind model does, and is slow to find "which object is the red circle"; letting the question pick
 cells of the 8x8 feature map (Yang et al. 2016, Kazemi & Elqursh 2017) reaches the image much sooner. Each glimpse
-also picks the words it listens to, and the second adds what the first one saw (stacked attention), so for "is the
-red circle left of the blue square?" the two glimpses can look for the two objects instead of the same one.
+also picks the words it listens to, and the second adds what the first one saw (stacked attention), so for "where is
+the red circle relative to the blue square?" the two glimpses can look for the two objects instead of the same one.
 """
 
 import sys
@@ -38,7 +39,10 @@ from common import flags
 
 # 명령행 옵션(flags): TensorFlow보다 먼저 만들어 두면 --help와 잘못된 옵션이 바로 답합니다.
 PARSER = flags.make_parser(__file__, __doc__, epochs=15, batch_size=64, learning_rate=2e-3, data_dir=False)
-PARSER.add_argument("--image-size", type=int, default=64, help="scene width and height in pixels (default: %(default)s)")
+PARSER.add_argument("--data-dir", type=Path, default=None,
+                    help="a COCO-QA copy with its COCO photos (see week4/README.md) instead of the synthetic scenes")
+PARSER.add_argument("--image-size", type=int, default=64,
+                    help="scene (or photo) width and height in pixels (default: %(default)s)")
 PARSER.add_argument("--train-scenes", type=int, default=8000,
                     help="training scenes, validation included (default: %(default)s)")
 PARSER.add_argument("--val-scenes", type=int, default=800,
@@ -93,13 +97,31 @@ def make_split(scene_list, k, rng):
 
 
 def load_data(seed=42, image_size=64, train_scenes=8000, val_scenes=800, test_scenes=1000, compositional_scenes=1000,
-              questions_per_scene=5, smoke=False):
+              questions_per_scene=5, smoke=False, data_dir=None):
     """Returns {"train", "val", "test", "compositional"} splits, each a dict (see make_split).
 
     Validation scenes are the last `val_scenes` of the training part: new pictures, but from the same
     distribution, so every choice is made on them. The test part is drawn from another random stream
     (new pictures); the compositional part holds the held-out colour-shape pairs.
+    With data_dir: COCO-QA's train and test questions (data.load_cocoqa), the last tenth of the training photos
+    (with their questions) for validation, and no compositional split.
     """
+    if data_dir is not None:
+        check_sizes(image_size, 2, 1, 1, 1, 1)
+        timer = tb.Timer()
+        loaded = data.load_cocoqa(data_dir, image_size)
+        if smoke:  # 몇 초 안에 끝나도록 사진 몇 장의 질문만
+            loaded = {name: first_pictures(split, SMOKE_SCENES[name] + SMOKE_SCENES["val"] * (name == "train"))
+                      for name, split in loaded.items()}
+        pictures = len(loaded["train"]["images"])
+        if pictures < 2:
+            raise data.DataError(f"COCO-QA in {data_dir}: {pictures} training photo found; validation needs at least 2")
+        keep = pictures - max(1, pictures // 10)
+        splits = {"train": first_pictures(loaded["train"], keep), "val": last_pictures(loaded["train"], keep),
+                  "test": loaded["test"]}
+        print(f"Data: {timer.seconds():.1f} s to read COCO-QA; " + ", ".join(
+            f"{name} {len(s['images'])} photos / {len(s['questions'])} questions" for name, s in splits.items()))
+        return splits
     if smoke:
         train_scenes, val_scenes = SMOKE_SCENES["train"] + SMOKE_SCENES["val"], SMOKE_SCENES["val"]
         test_scenes, compositional_scenes = SMOKE_SCENES["test"], SMOKE_SCENES["compositional"]
@@ -117,6 +139,19 @@ def load_data(seed=42, image_size=64, train_scenes=8000, val_scenes=800, test_sc
     print(f"Data: {timer.seconds():.1f} s to draw the scenes; " + ", ".join(
         f"{name} {len(s['images'])} scenes / {len(s['questions'])} questions" for name, s in splits.items()))
     return splits
+
+
+def first_pictures(split, n):
+    """The split cut to its first n pictures and the questions about them."""
+    rows = split["scene_ids"] < n
+    return {"images": split["images"][:n], **{k: v[rows] for k, v in split.items() if k != "images"}}
+
+
+def last_pictures(split, start):
+    """The split's pictures from number `start` on, and their questions (picture numbers start again at 0)."""
+    rows = split["scene_ids"] >= start
+    cut = {k: v[rows] for k, v in split.items() if k != "images"}
+    return {"images": split["images"][start:], **cut, "scene_ids": cut["scene_ids"] - start}
 
 
 def check_sizes(image_size, train_scenes, val_scenes, test_scenes, compositional_scenes, questions_per_scene):
@@ -175,8 +210,8 @@ def encode_question(question, vectorizer, units, rnn="lstm"):
 
 def listen(words, word_ids, name):
     """Which words of the question one glimpse listens to: a softmax over the real words (padding left out)
-    and their weighted average. For "is the red circle left of the blue square?" one glimpse can take "red
-    circle" and the other "blue square", so they look for different objects."""
+    and their weighted average. For "where is the red circle relative to the blue square?" one glimpse can
+    take "red circle" and the other "blue square", so they look for different objects."""
     scores = layers.Dense(1, name=f"{name}_word_scores")(words)  # (batch, MAX_WORDS, 1)
     real = keras.ops.expand_dims(keras.ops.not_equal(word_ids, 0), -1)  # 빈칸(0)이 아닌 단어만
     weights = layers.Softmax(axis=1, name=f"{name}_words")(scores, mask=real)
@@ -296,13 +331,13 @@ def train(model, train_ds, val_ds, epochs, log_dir):
 
 
 # 4. 평가 / Evaluate: accuracy overall and per question type
-def evaluate(model, split, answer_words, batch_size=500, blind=False):
+def evaluate(model, split, answer_words, kinds=scenes.QUESTION_TYPES, batch_size=500, blind=False):
     """Predicted answer for every question of a split, and {"accuracy", "accuracy_<type>": ...}."""
     probabilities = model.predict(make_dataset(split, batch_size=batch_size, blind=blind), verbose=0)
     predicted = np.array(answer_words)[probabilities.argmax(axis=1)]
     correct = predicted == split["answers"]
     accuracy = {"accuracy": float(correct.mean())}
-    for kind in scenes.QUESTION_TYPES:
+    for kind in kinds:
         of_kind = split["types"] == kind
         accuracy[f"accuracy_{kind}"] = float(correct[of_kind].mean()) if of_kind.any() else float("nan")
     return predicted, accuracy
@@ -316,20 +351,21 @@ def answer(model, answer_words, question, image=None):
     return answer_words[int(model.predict(inputs, verbose=0)[0].argmax())]
 
 
-def log_test_scalars(log_dir, name, accuracy, compositional_accuracy):
+def log_test_scalars(log_dir, name, accuracy, compositional_accuracy=None):
     """Test accuracies as TensorBoard scalars under log_dir/name (step 0: they are measured once)."""
     with tb.writer(log_dir, name).as_default():
         for key, value in accuracy.items():
             if np.isfinite(value):
                 tf.summary.scalar(key, value, step=0)
-        tf.summary.scalar("compositional_accuracy", compositional_accuracy, step=0)
+        if compositional_accuracy is not None:
+            tf.summary.scalar("compositional_accuracy", compositional_accuracy, step=0)
 
 
 # 5. 그림 / Figures: answered examples, accuracy by type
-def pick_examples(split, per_type=EXAMPLES_PER_TYPE):
+def pick_examples(split, kinds=scenes.QUESTION_TYPES, per_type=EXAMPLES_PER_TYPE):
     """Question indices: the first `per_type` questions of each type, each on a different scene."""
     chosen, used = [], set()
-    for kind in scenes.QUESTION_TYPES:
+    for kind in kinds:
         found = 0
         for i in np.flatnonzero(split["types"] == kind):
             if found < per_type and split["scene_ids"][i] not in used:
@@ -352,10 +388,10 @@ def attention_maps(model, split, indices):
     return maps.reshape(len(indices), len(names), side, side)
 
 
-def save_examples(split, predicted, blind_predicted, maps, path, log_dir):
+def save_examples(split, predicted, blind_predicted, maps, path, log_dir, kinds=scenes.QUESTION_TYPES):
     """Test scenes with a question each: the answer, the VQA model's and the blind model's answers, and
     (with attention) where the glimpses looked, as a bright overlay."""
-    chosen = pick_examples(split)
+    chosen = pick_examples(split, kinds)
     plt = tb.pyplot()
     cols = 5
     rows = max(1, -(-len(chosen) // cols))
@@ -379,12 +415,13 @@ def save_examples(split, predicted, blind_predicted, maps, path, log_dir):
     tb.save_figure(fig, path, log_dir=log_dir)
 
 
-def save_accuracy_by_type(accuracy, blind_accuracy, compositional, blind_compositional, path, log_dir):
-    """Bars: test accuracy of both models, overall, per question type and on the compositional split."""
-    keys = ["accuracy", *(f"accuracy_{k}" for k in scenes.QUESTION_TYPES)]
-    names = ["전체\nall", *scenes.QUESTION_TYPES, "조합\ncompositional"]
-    vqa = [accuracy[k] for k in keys] + [compositional]
-    blind = [blind_accuracy[k] for k in keys] + [blind_compositional]
+def save_accuracy_by_type(accuracy, blind_accuracy, compositional, blind_compositional, path, log_dir,
+                          kinds=scenes.QUESTION_TYPES):
+    """Bars: test accuracy of both models, overall, per question type and on the compositional split (if any)."""
+    keys = ["accuracy", *(f"accuracy_{k}" for k in kinds)]
+    names = ["전체\nall", *kinds] + ["조합\ncompositional"] * (compositional is not None)
+    vqa = [accuracy[k] for k in keys] + [compositional] * (compositional is not None)
+    blind = [blind_accuracy[k] for k in keys] + [blind_compositional] * (compositional is not None)
     plt = tb.pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.5))
     x = np.arange(len(names))
@@ -400,9 +437,17 @@ def main(argv=None):
     if args.glimpses < 0:
         raise data.DataError(f"--glimpses must be 0 (no attention) or more, not {args.glimpses}")
     splits = load_data(args.seed, args.image_size, args.train_scenes, args.val_scenes, args.test_scenes,
-                       args.compositional_scenes, args.questions_per_scene, args.smoke)
+                       args.compositional_scenes, args.questions_per_scene, args.smoke, args.data_dir)
     strategy = runtime.setup(args)
-    answer_words = list(scenes.ANSWERS)  # 답 어휘(answer vocabulary): 색 6, 모양 3, 개수 5, yes/no, 위치 4
+    if args.data_dir is None:
+        kinds = scenes.QUESTION_TYPES
+        answer_words = list(scenes.ANSWERS)  # 답 어휘(answer vocabulary): 색 6, 모양 3, 개수 5, yes/no, 위치 4
+    else:  # COCO-QA: 학습 질문에 나온 답 낱말 전부. 테스트에만 나오는 답은 맞힐 수 없으니 그 수를 알려 줍니다
+        kinds = data.COCOQA_TYPES
+        answer_words = sorted(set(splits["train"]["answers"]) | set(splits["val"]["answers"]))
+        unseen = int(np.isin(splits["test"]["answers"], answer_words, invert=True).sum())
+        print(f"COCO-QA: {len(answer_words)} answers; {unseen} of {len(splits['test']['answers'])} test answers "
+              "never occur in training (always counted wrong)")
     train_labels, val_labels = (answer_labels(splits[s]["answers"], answer_words) for s in ("train", "val"))
     steps = args.epochs * -(-len(train_labels) // args.batch_size)
     with strategy.scope():
@@ -423,24 +468,28 @@ def main(argv=None):
         results[name] = train(net, train_ds, val_ds, args.epochs, log_dir)
 
     # 평가 / Evaluate on the test splits, once for each model
-    predicted, accuracy = evaluate(model, splits["test"], answer_words)
-    blind_predicted, blind_accuracy = evaluate(blind_model, splits["test"], answer_words, blind=True)
-    _, compositional = evaluate(model, splits["compositional"], answer_words)
-    _, blind_compositional = evaluate(blind_model, splits["compositional"], answer_words, blind=True)
+    predicted, accuracy = evaluate(model, splits["test"], answer_words, kinds)
+    blind_predicted, blind_accuracy = evaluate(blind_model, splits["test"], answer_words, kinds, blind=True)
+    compositional = blind_compositional = None  # 합성 장면에만 있는 부분
+    if "compositional" in splits:
+        compositional = evaluate(model, splits["compositional"], answer_words, kinds)[1]["accuracy"]
+        blind_compositional = evaluate(blind_model, splits["compositional"], answer_words, kinds, blind=True)[1]["accuracy"]
     for name, acc, comp in (("VQA", accuracy, compositional), ("blind", blind_accuracy, blind_compositional)):
-        per_type = ", ".join(f"{k} {acc['accuracy_' + k]:.3f}" for k in scenes.QUESTION_TYPES)
-        print(f"{name:5s} test accuracy {acc['accuracy']:.4f} ({per_type}); compositional {comp['accuracy']:.4f}")
-    log_test_scalars(args.log_dir, "test", accuracy, compositional["accuracy"])
-    log_test_scalars(args.log_dir, "blind/test", blind_accuracy, blind_compositional["accuracy"])
-    maps = attention_maps(model, splits["test"], pick_examples(splits["test"]))
-    save_examples(splits["test"], predicted, blind_predicted, maps, args.log_dir / "examples.png", args.log_dir)
-    save_accuracy_by_type(accuracy, blind_accuracy, compositional["accuracy"], blind_compositional["accuracy"],
-                          args.log_dir / "accuracy_by_type.png", args.log_dir)
+        per_type = ", ".join(f"{k} {acc['accuracy_' + k]:.3f}" for k in kinds)
+        print(f"{name:5s} test accuracy {acc['accuracy']:.4f} ({per_type})"
+              + (f"; compositional {comp:.4f}" if comp is not None else ""))
+    log_test_scalars(args.log_dir, "test", accuracy, compositional)
+    log_test_scalars(args.log_dir, "blind/test", blind_accuracy, blind_compositional)
+    maps = attention_maps(model, splits["test"], pick_examples(splits["test"], kinds))
+    save_examples(splits["test"], predicted, blind_predicted, maps, args.log_dir / "examples.png", args.log_dir, kinds)
+    save_accuracy_by_type(accuracy, blind_accuracy, compositional, blind_compositional,
+                          args.log_dir / "accuracy_by_type.png", args.log_dir, kinds)
 
     # 저장 / Save: the model holds its question vocabulary (the TextVectorization layer); answers.json the answers
     model.save(args.log_dir / "model.keras")
     flags.save_json(args.log_dir / "answers.json", {"script": "visual_qa", "answers": answer_words,
-                                                    "image_size": args.image_size})
+                                                    "image_size": args.image_size,
+                                                    "dataset": "synthetic" if args.data_dir is None else "cocoqa"})
     (history, seconds), (blind_history, blind_seconds) = results["VQA"], results["blind"]
     return tb.write_metrics(
         args.log_dir,
@@ -448,8 +497,8 @@ def main(argv=None):
         **{f"test_{k}": v for k, v in accuracy.items() if k != "accuracy"},
         blind_test_accuracy=blind_accuracy["accuracy"],
         **{f"blind_test_{k}": v for k, v in blind_accuracy.items() if k != "accuracy"},
-        compositional_test_accuracy=compositional["accuracy"],
-        blind_compositional_test_accuracy=blind_compositional["accuracy"],
+        **({} if compositional is None else {"compositional_test_accuracy": compositional,
+                                             "blind_compositional_test_accuracy": blind_compositional}),
         val_accuracy=history.history["val_accuracy"][-1], blind_val_accuracy=blind_history.history["val_accuracy"][-1],
         train_seconds=round(seconds, 2), blind_train_seconds=round(blind_seconds, 2),
         train_questions=len(train_labels), test_questions=len(splits["test"]["answers"]),

@@ -211,6 +211,28 @@ EXPECT = {
         "metrics": {"beam_size": (5, 5), "log_probability": (-200, 0)},
         "files": ["captions.json", "attention.png", "scene.png", "smoke_model/vocabulary.json"],
     },
+    "vae_mnist": {
+        "scalars": ["train/epoch_loss", "train/epoch_reconstruction", "train/epoch_kl", "validation/epoch_loss",
+                    "validation/epoch_kl", "test/neg_elbo", "test/iwae"],
+        "falls": "train/epoch_loss",
+        # an untrained decoder (p = 0.5 per pixel) costs 784 ln 2 = 543 nats; two smoke epochs get well below it
+        "metrics": {"test_neg_elbo_nats": (50, 450), "test_iwae_nats": (50, 450), "iwae_samples": (5, 5),
+                    "latent_dim": (16, 16)},
+        # the test set: vae.evaluate (through make_pipeline) for the ELBO, encoder.predict for the latent map;
+        # the importance-weighted bound reads it too, by hand (not counted)
+        "test_evaluations": 2,
+        "files": ["reconstructions.png", "samples.png", "latent_map.png", "manifold.png", "interpolation.png"],
+    },
+    "gan_mnist": {
+        "scalars": ["train/epoch_d_loss", "train/epoch_g_loss", "validation/inception_score",
+                    "validation/frechet_distance", "test/inception_score", "test/frechet_distance"],
+        # --smoke: 3 steps an epoch; the scores are checked in tests/test_week5_generative.py
+        "metrics": {"inception_score": (1, 10), "real_inception_score": (1, 10), "min_class_share": (0, 0.1),
+                    "steps": (6, 6), "epochs": (2, 2)},
+        # the test set: the judging classifier's accuracy (evaluate) and the real digits' scores (predict)
+        "test_evaluations": 2,
+        "files": ["samples.png", "training.gif", "class_histogram.png", "history.png", "generator.keras"],
+    },
 }
 
 

@@ -4,10 +4,11 @@ One call, `setup(args)`, after the flags are parsed and the data is loaded:
 - creates the run folder and writes config.json (the flags, the device, the versions);
 - `--device auto` uses a GPU when TensorFlow sees one, else the CPU, and says which;
 - seeds Python, NumPy and TensorFlow through Keras' global seed;
-- turns on mixed precision (16-bit compute, float32 weights) where it pays: float16 on
-  GPUs with tensor cores (compute capability 7.0 and newer); bfloat16 on a CPU only for
-  scripts that ask for it (`cpu_bfloat16=True`, measured faster there) and only on CPUs
-  with AMX bfloat16 units (Intel Xeon since Sapphire Rapids), never on a laptop CPU;
+- turns on mixed precision (16-bit compute, float32 weights) where it is expected to help:
+  float16 on GPUs with tensor cores (compute capability 7.0 and newer); bfloat16 on a CPU
+  only for scripts that ask for it (`cpu_bfloat16=True`: week2/cifar10_fast.py) and only on
+  CPUs with AMX bfloat16 units (Intel Xeon since Sapphire Rapids), never on a laptop CPU.
+  No record in results/ compares the speeds yet (the recorded runs are float32 on CPUs);
 - returns a tf.distribute strategy: MirroredStrategy over all GPUs when there are
   several, else the default strategy. Build and compile Keras models inside
   `strategy.scope()` so the same script runs on one GPU, many, or none;

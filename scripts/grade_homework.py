@@ -12,8 +12,8 @@ Run:    python scripts/grade_homework.py --list            (every homework and t
         python scripts/grade_homework.py my_copy.py        (another name: recognised by the functions it defines)
 Pass:   every check of that week passes, exit status 0 (otherwise 1); each week's checks are listed in
         scripts/graders/weekN.py and its homework README.
-Expect: weeks 1, 3 and 4 in seconds; week 2 in a few minutes on a 2-core CPU (it trains your CNN and an MLP
-        baseline on 10,000 CIFAR-10 images). A TODO that is still empty stops the grading with a message naming
+Expect: weeks 1, 3 and 4 check small functions; week 2 takes longest (it trains your CNN and an MLP baseline on
+        10,000 CIFAR-10 images; no timing of the graders is recorded in results/). A TODO that is still empty stops the grading with a message naming
         the first one.
 """
 

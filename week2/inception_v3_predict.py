@@ -6,7 +6,7 @@
 Run:    python week2/inception_v3_predict.py my_photo.jpg other.png
         python week2/inception_v3_predict.py my_photo.jpg --model runs/inception_v3_retrain/<run>/ --top-k 5
 Smoke:  python week2/inception_v3_predict.py --smoke   (a tiny stand-in model and generated photos, no retrained model)
-Expect: for each photo, the top 3 labels with their probabilities, one per line ("  0.912  daisy");
+Expect: for each photo, the top 3 labels with their probabilities, one per line (shaped like "  0.912  daisy", an illustration);
         predictions.png shows the photos with their top labels; metrics.json records the load and predict times
         (not measured for the README yet). Without --model, the newest runs/inception_v3_retrain/*/model.keras
         with labels.txt beside it is used (full runs before --smoke runs).

@@ -7,7 +7,7 @@ predictions.png에서 신경망이 실제로 본 28x28 이미지를 꼭 확인�
 Run:    python week2/predict_digit.py my_digit.jpg [more.png ...]   (the newest model from mnist_cnn_checkpoint.py)
         python week2/predict_digit.py my_digit.jpg --model runs/mnist_cnn_checkpoint/<run>/model.keras
 Smoke:  python week2/predict_digit.py --smoke   (an untrained stand-in model, no earlier run, no download)
-Expect: one line per image, e.g. `my_digit.jpg: 7 (1.000)  2 (0.000)  1 (0.000)`: the three likeliest digits and
+Expect: one line per image, shaped like `my_digit.jpg: 7 (1.000)  2 (0.000)  1 (0.000)` (an illustration): the three likeliest digits and
         their probabilities (most of the time goes to importing TensorFlow). predictions.png shows each original, the 28x28 input the network saw, and all ten
         probabilities. With no IMAGE it draws a sample 7 (sample_7.png in the run folder) and uses that.
 """

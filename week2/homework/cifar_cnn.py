@@ -9,7 +9,7 @@ Smoke:  python week2/homework/cifar_cnn.py --smoke
 Grade:  python scripts/grade_homework.py week2/homework/cifar_cnn.py
 Expect: until TODO 1 is filled: "TODO 1 (conv_output_size) is not done yet: ...".
         Once all four are filled: the shapes of week2/cifar10_cnn.py's conv/pool stack, the model summary and
-        its parameter count, a few minutes of training on a 2-core CPU, the test accuracy (the grader asks for
+        its parameter count, the training epochs (not timed in results/), the test accuracy (the grader asks for
         more than its MLP baseline; the solution's numbers are in README.md) and learning_curves.png.
 """
 

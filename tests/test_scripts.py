@@ -200,9 +200,9 @@ EXPECT = {
         "scalars": ["train/epoch_loss", "validation/epoch_loss", "validation/bleu4_greedy", "test/bleu4",
                     "test/nn_bleu4"],
         "falls": "train/epoch_loss",
-        # --smoke: 60 training scenes, two epochs: the words are not learned yet, so the counts are pinned and the
-        # scores only kept in range
-        "metrics": {"bleu1": (0, 1), "bleu4": (0, 1), "nn_bleu4": (0, 1), "fact_accuracy": (0, 1),
+        # --smoke: 60 training scenes, two epochs: word order is not learned yet (BLEU-4 0), but the common words
+        # are (BLEU-1 0.33 measured), and the nearest-neighbour baseline copies real captions (BLEU-4 0.16 measured)
+        "metrics": {"bleu1": (0.15, 1), "bleu4": (0, 1), "nn_bleu4": (0.05, 1), "fact_accuracy": (0, 1),
                     "compositional_bleu4": (0, 1), "train_captions": (150, 300), "vocab_size": (25, 40),
                     "epochs": (2, 2), "train_seconds": (0, 120)},
         "files": ["examples.png", "encoder.keras", "decoder_step.keras", "vocabulary.json"],

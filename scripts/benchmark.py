@@ -74,6 +74,7 @@ NOTE_METRICS = {  # metric key -> how the notes column names it
     "fact_accuracy": "fact accuracy",
     "compositional_bleu4": "compositional BLEU-4",
     "test_iwae_nats": "importance-weighted bound (nats)",
+    "raw_inception_score": "without the generator's moving average",
     "real_inception_score": "real test digits' Inception Score",
     "frechet_distance": "Fréchet distance",
     "min_class_share": "smallest digit share",

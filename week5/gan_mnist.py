@@ -15,6 +15,9 @@ Expect: the first run trains the judging classifier (week 1's CNN recipe, 6 epoc
         10,000 samples and of the real test digits (the ceiling), the Fréchet distance to the test digits and the
         share of each digit among the samples. The run folder gets samples.png, training.gif, class_histogram.png,
         history.png (digits.png with --conditional), generator.keras and checkpoints/ for --resume.
+        Measured with the defaults (README table): Inception Score 8.07 for 10,000 samples of the moving-average
+        generator (8.03 for the generator as trained; real test digits 9.81), Fréchet distance 17.6, every digit
+        between 7.6% and 12.2% of the samples, 1,489 s of training (25 epochs) on a 2-core CPU.
 """
 
 import copy

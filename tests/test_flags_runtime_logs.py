@@ -37,7 +37,7 @@ PREDICTION_ONLY = {"week2/predict_digit.py", "week2/inception_v3_predict.py", "w
                    "week3/char_rnn_sample.py", "week3/homework/sampling.py", "week3/homework/sampling_solution.py",
                    "week4/caption_image.py", "week4/homework/decoding.py", "week4/homework/decoding_solution.py"}
 NO_DATASET = {"week2/predict_digit.py", "week2/inception_v3_predict.py", "week1/tensorflow_basics.py",
-              "week3/char_rnn_sample.py", "week3/gradient_clipping.py", "week4/visual_qa.py", "week4/caption_image.py",
+              "week3/char_rnn_sample.py", "week3/gradient_clipping.py", "week4/caption_image.py",
               "week4/homework/decoding.py", "week4/homework/decoding_solution.py"}
 
 

@@ -58,3 +58,38 @@ def test_expected_figures_match_the_record(path):
 def test_the_figure_pattern_reads_language_model_losses():
     found = [m.groups() for m in FIGURE.finditer("validation loss 1.52 nats per character after 20 epochs")]
     assert found == [("validation", "loss", "1.52")] and METRIC[("validation", "loss")] == "val_nats_per_char"
+
+
+# Other figures an Expect block may name, with the record keys they may come from (any of them).
+NAMED = [
+    (re.compile(r"(\d[\d,]*(?:\.\d+)?) s of training"), ("train_seconds",)),
+    (re.compile(r"\bInception Score (\d+\.\d+)"), ("inception_score",)),
+    (re.compile(r"\bFréchet distance (\d+\.\d+)"), ("frechet_distance",)),
+    (re.compile(r"\bnegative ELBO (\d+\.\d+)"), ("test_neg_elbo_nats",)),
+    (re.compile(r"\bBLEU-4 (\d+\.\d+)"), ("bleu4", "nn_bleu4", "compositional_bleu4")),
+]
+
+
+def test_the_named_figure_patterns_read_docstrings():
+    text = "1,489 s of training; Inception Score 8.07 (...); Fréchet distance 17.6; test BLEU-4 0.846"
+    found = [(keys, m.group(1)) for pattern, keys in NAMED for m in pattern.finditer(text)]
+    assert [number for _, number in found] == ["1,489", "8.07", "17.6", "0.846"]
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[p.relative_to(REPO).as_posix() for p in SCRIPTS])
+def test_named_figures_and_durations_match_the_record(path):
+    """Training times ("1,489 s of training"), sample scores and BLEU named under Expect are in the record too."""
+    block = expect_block(path)
+    found = [(keys, m.group(1)) for pattern, keys in NAMED for m in pattern.finditer(block)]
+    if not found:
+        return
+    records = records_for(path)
+    assert records, f"{path.name} promises {found} but results/ has no record for it"
+    for keys, number in found:
+        values = [r["metrics"][k] for r in records for k in keys if r["metrics"].get(k) is not None]
+        written = float(number.replace(",", ""))
+        decimals = len(number.split(".")[1]) if "." in number else 0
+        # the number as written, rounded: at most one unit of its last digit away from the record
+        assert any(abs(v - written) <= 10 ** -decimals + 1e-9 for v in values), (
+            f"{path.name}: Expect says {number} for {keys}, results/ has {values}"
+        )

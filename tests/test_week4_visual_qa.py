@@ -97,6 +97,25 @@ def test_attention_weights_are_a_distribution_over_the_grid(vqa, splits):
     assert vqa.attention_maps(plain, splits["test"], [0]) is None  # --glimpses 0: the plain fused model
 
 
+def test_coordinates_give_each_cell_its_position_and_survive_saving(vqa, splits, tmp_path):
+    cells = np.zeros((2, 8, 8, 3), "float32")
+    out = np.asarray(vqa.AddCoordinates()(cells))
+    assert out.shape == (2, 8, 8, 5) and not out[..., :3].any()
+    assert out[0, 0, 0, 3:].tolist() == [-1, -1] and out[1, 7, 0, 3:].tolist() == [-1, 1]  # (x, y) of the cell
+    assert out[0, 2, 7, 3] == 1 and out[0, 7, 2, 4] == 1
+    vectorizer = vqa.make_vectorizer(splits["train"]["questions"])
+    model = vqa.build_model(vectorizer, 64, len(scenes.ANSWERS), units=16, coordinates=True)
+    assert model.get_layer("attention1_gate").output.shape == (None, 66)  # 64 features + x + y
+    labels = vqa.answer_labels(splits["train"]["answers"], list(scenes.ANSWERS))
+    model.fit(vqa.make_dataset(splits["train"], labels, batch_size=32), epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.models.load_model(tmp_path / "model.keras")
+    import tensorflow as tf
+
+    inputs = {"image": splits["test"]["images"][:2], "question": tf.constant(["what color is the circle?"] * 2)}
+    np.testing.assert_allclose(reloaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0), atol=1e-6)
+
+
 class FixedAnswers:
     """A stand-in model whose predict() returns given probabilities."""
 

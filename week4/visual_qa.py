@@ -31,6 +31,7 @@ also picks the words it listens to, and the second adds what the first one saw (
 the red circle relative to the blue square?" the two glimpses can look for the two objects instead of the same one.
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -57,6 +58,9 @@ PARSER.add_argument("--fusion", choices=("product", "concat"), default="product"
 PARSER.add_argument("--glimpses", type=int, default=2,
                     help="question-guided attention glimpses added to the fused vector; 0: the plain model "
                     "(default: %(default)s)")
+PARSER.add_argument("--coordinates", action=argparse.BooleanOptionalAction, default=False,
+                    help="give every grid cell its (x, y) as two more channels (CoordConv), so a glimpse also says "
+                    "where its object is; not measured yet (default: off)")
 PARSER.add_argument("--rnn", choices=("lstm", "gru"), default="lstm", help="question encoder (default: %(default)s)")
 PARSER.add_argument("--units", type=int, default=256,
                     help="size of the image vector, the question vector and the hidden layer (default: %(default)s)")
@@ -234,6 +238,22 @@ def encode_image(image):
     return x
 
 
+@keras.saving.register_keras_serializable(package="week4")
+class AddCoordinates(layers.Layer):
+    """(batch, rows, cols, channels) -> (batch, rows, cols, channels + 2): each cell's x and y, from -1 to 1
+    (CoordConv, Liu et al. 2018). A glimpse, the weighted average of the cells, then carries where it looked."""
+
+    def call(self, feature_map):
+        rows, cols = feature_map.shape[1], feature_map.shape[2]
+        ys, xs = np.meshgrid(np.linspace(-1, 1, rows), np.linspace(-1, 1, cols), indexing="ij")
+        grid = keras.ops.convert_to_tensor(np.stack([xs, ys], axis=-1)[None], dtype=feature_map.dtype)
+        grid = keras.ops.broadcast_to(grid, (keras.ops.shape(feature_map)[0], rows, cols, 2))
+        return keras.ops.concatenate([feature_map, grid], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 2)
+
+
 def attend(feature_map, question_vector, name):
     """Question-guided soft attention over the grid cells; returns (weights over the cells, glimpse).
 
@@ -273,12 +293,13 @@ def compile_model(model, learning_rate, total_steps):
 
 
 def build_model(vectorizer, image_size, num_answers, units=256, fusion="product", glimpses=2, rnn="lstm",
-                dropout=0.2, learning_rate=2e-3, total_steps=1000):
+                dropout=0.2, learning_rate=2e-3, total_steps=1000, coordinates=False):
     """The VQA model: (picture, question) -> a probability for every answer.
 
     The course's model: the CNN's feature map flattened into one image vector, the question vector, the two
     fused (product or concatenation). With glimpses > 0 the answer layers also get `glimpses` attention
     glimpses (what is where the question points) and their weights (where that is) and the question itself.
+    coordinates: the cells the glimpses look at also hold their (x, y) (AddCoordinates).
     """
     image = keras.Input(shape=(image_size, image_size, 3), dtype="uint8", name="image")
     question = keras.Input(shape=(), dtype="string", name="question")
@@ -292,11 +313,12 @@ def build_model(vectorizer, image_size, num_answers, units=256, fusion="product"
     else:
         fused = layers.Concatenate(name="fusion")([image_vector, question_vector])
     parts, seen = [fused], []
+    cells = AddCoordinates(name="coordinates")(feature_map) if coordinates else feature_map  # 글림프스가 보는 칸
     for i in range(glimpses):
         # 글림프스마다 질의(query): 질문 전체 + 이 글림프스가 골라 들은 단어들 (+ 앞 글림프스가 본 것: stacked
         # attention, Yang et al. 2016). 그래서 두 글림프스가 "빨간 원"과 "파란 사각형"을 따로 찾을 수 있습니다.
         query = layers.Add(name=f"query{i + 1}")([question_vector, listen(words, word_ids, f"attention{i + 1}"), *seen])
-        weights, glimpse = attend(feature_map, query, f"attention{i + 1}")
+        weights, glimpse = attend(cells, query, f"attention{i + 1}")
         parts += [glimpse, weights]
         if i + 1 < glimpses:
             seen = [layers.Dense(units, activation="tanh", name=f"attention{i + 1}_seen")(glimpse)]
@@ -453,7 +475,7 @@ def main(argv=None):
     with strategy.scope():
         vectorizer = make_vectorizer(splits["train"]["questions"])
         model = build_model(vectorizer, args.image_size, len(answer_words), args.units, args.fusion, args.glimpses,
-                            args.rnn, args.dropout, args.learning_rate, steps)
+                            args.rnn, args.dropout, args.learning_rate, steps, args.coordinates)
         blind_model = build_blind_model(vectorizer, len(answer_words), args.units, args.rnn, args.dropout,
                                         args.learning_rate, steps)
     print(f"Vocabulary: {vectorizer.vocabulary_size()} question words, {len(answer_words)} answers")

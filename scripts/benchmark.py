@@ -245,7 +245,7 @@ def load_results(results_dir=RESULTS_DIR):
 
 
 def headline(value):
-    return f"{value:.4f}" if abs(value) < 100 else f"{value:,.0f}"
+    return f"{value:.4f}" if abs(value) < 100 else f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 def render_table(records):

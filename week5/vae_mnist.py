@@ -12,6 +12,9 @@ Expect: prints the validation negative ELBO, reconstruction and KL (nats per ima
         negative ELBO and the importance-weighted bound (k samples per image, a tighter estimate of -log p(x)).
         The run folder gets reconstructions.png, samples.png, latent_map.png, manifold.png, interpolation.png,
         encoder.keras and decoder.keras; TensorBoard shows the three losses and a sample grid per epoch.
+        Measured (README table, 2-core CPU): with the defaults (16 latent numbers) test negative ELBO 95.8 nats
+        (reconstruction 73.2 + KL 22.6), importance-weighted bound 92.3 (k = 100), 810 s
+        of training; with --latent-dim 2 test negative ELBO 142.6, importance-weighted 139.6, 839 s.
 """
 
 import math

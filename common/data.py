@@ -169,6 +169,26 @@ REGISTRY = {
     ),
 }
 
+
+def _isbi_membranes():
+    """The ISBI 2012 membrane set as the U-Net authors' repository serves it: 30 images and 30 masks, one PNG each."""
+    mirrors = ("https://raw.githubusercontent.com/zhixuhao/unet/master/data/membrane/train/",
+               "https://cdn.jsdelivr.net/gh/zhixuhao/unet@master/data/membrane/train/")  # 같은 저장소의 CDN 사본
+    manifest = Path(__file__).resolve().parent / "isbi_membranes.sha256"  # "sha256  image/0.png" per line
+    files = tuple(
+        RemoteFile(filename, sha256, tuple(m + filename for m in mirrors))
+        for sha256, filename in (line.split() for line in manifest.read_text().splitlines() if line.strip())
+    )
+    return Dataset(
+        "isbi_membranes", "ISBI 2012 EM membranes: 30 electron-microscopy sections of a fly nerve cord, 512x512 grey, "
+        "with membrane masks (Cardona et al. 2010; the U-Net paper's data)",
+        files, "https://imagej.net/events/isbi-2012-segmentation-challenge",
+        "the folders image/ and label/ with 0.png ... 29.png each (512x512 grey; masks 0 = membrane, 255 = cell)",
+    )
+
+
+REGISTRY["isbi_membranes"] = _isbi_membranes()
+
 TEXT_CORPORA = ("tiny_shakespeare", "korean_novels")  # --corpus 로 고르는 말뭉치
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -778,6 +798,122 @@ def load_images(paths, size):
     if not images:
         raise DataError(f"none of the {len(paths)} files could be read as an image")
     return np.stack(images), np.array(kept, dtype=np.int64)
+
+
+# --- Segmentation: image/ + label/ folders of pairs ----------------------------
+
+SEGMENTATION_IMAGE_DIRS = ("image", "images")
+SEGMENTATION_LABEL_DIRS = ("label", "labels", "mask", "masks")
+MAX_LABEL_VALUES = 32  # more distinct mask values than this: the masks are not class maps (JPEG noise, photos)
+
+
+@dataclasses.dataclass
+class SegmentationSet:
+    names: list  # file stems, in natural order (2 before 10)
+    images: np.ndarray  # (n, height, width, channels) uint8, channels 1 (grey) or 3 (colour)
+    masks: np.ndarray  # (n, height, width) uint8 class numbers 0..len(label_values)-1
+    label_values: tuple  # the mask pixel value of each class
+
+
+def natural_key(path):
+    """Sort key that puts "2.png" before "10.png"."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", Path(path).name)]
+
+
+def _first_dir(folder, names):
+    return next((folder / n for n in names if (folder / n).is_dir()), None)
+
+
+def _open_image(path, what):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy()
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise DataError(f"cannot read {path} as an image ({e}); replace the {what} or remove the pair") from None
+
+
+def _mask_array(image, path):
+    """A mask image -> 2-D array of its pixel values (grey level, or palette index for palette PNGs)."""
+    if image.mode in ("RGB", "RGBA"):
+        rgb = np.asarray(image.convert("RGB"))
+        if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
+            raise DataError(
+                f"mask {path} is a colour picture; save masks with one channel (grey or palette PNG) whose "
+                "values are the classes, e.g. 0 = background, 1 = tumour"
+            )
+        return rgb[..., 0]
+    if image.mode == "1":
+        image = image.convert("L")
+    return np.asarray(image)
+
+
+def load_segmentation_folder(folder, label_values=None):
+    """Reads a folder with image/ and label/ (the masks, same file names) into a SegmentationSet.
+
+    label_values: the mask pixel value of each class, in class order (e.g. (0, 255) for the membranes, or
+    (0, 1, 2, 4) for BraTS). A mask pixel with another value is an error. None: the values found in the
+    masks, sorted (at most MAX_LABEL_VALUES of them). Every problem is one line naming the file.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"--data-dir {folder} does not exist or is not a folder; it should hold image/ and label/ "
+                        "(masks with the same file names as the images)")
+    image_dir = _first_dir(folder, SEGMENTATION_IMAGE_DIRS)
+    if image_dir is None:
+        raise DataError(f"{folder} has no image/ folder; put the pictures in {folder / 'image'} and their masks, "
+                        f"with the same file names, in {folder / 'label'}")
+    paths = sorted((p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
+    if not paths:
+        raise DataError(f"{image_dir} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    label_dir = _first_dir(folder, SEGMENTATION_LABEL_DIRS)
+    if label_dir is None:
+        raise DataError(f"{folder} has images but no label/ folder with their masks; put each mask in "
+                        f"{folder / 'label'} under its image's file name (e.g. label/{paths[0].stem}.png)")
+    masks_by_stem = {p.stem: p for p in label_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    images, masks = [], []
+    for path in paths:
+        mask_path = masks_by_stem.get(path.stem)
+        if mask_path is None:
+            raise DataError(f"{path} has no mask: expected {label_dir / (path.stem + '.png')} (same file name)")
+        image, mask = _open_image(path, "image"), _open_image(mask_path, "mask")
+        if image.size != mask.size:
+            raise DataError(f"{path} is {image.size[0]}x{image.size[1]} but its mask {mask_path} is "
+                            f"{mask.size[0]}x{mask.size[1]}; an image and its mask must have the same size")
+        if images and image.size != images[0].size:
+            raise DataError(f"{path} is {image.size[0]}x{image.size[1]} but {paths[0]} is "
+                            f"{images[0].size[0]}x{images[0].size[1]}; give every image the same size")
+        images.append(image)
+        masks.append(_mask_array(mask, mask_path))
+    colour = any(image.mode not in ("L", "1", "I", "I;16", "F") for image in images)
+    pixels = np.stack([np.asarray(image.convert("RGB" if colour else "L")) for image in images])
+    if not colour:
+        pixels = pixels[..., None]
+    values = np.stack(masks)
+    found = np.unique(values)
+    if label_values is None:
+        if len(found) > MAX_LABEL_VALUES:
+            raise DataError(
+                f"the masks in {label_dir} hold {len(found)} different values; a mask holds one value per class "
+                "(JPEG masks blur them: save masks as PNG), or list the classes' values with --label-values"
+            )
+        label_values = tuple(int(v) for v in found)
+    label_values = tuple(int(v) for v in label_values)
+    unknown = np.setdiff1d(found, label_values)
+    if len(unknown):
+        index = int(np.flatnonzero(np.isin(values, unknown).any(axis=(1, 2)))[0])
+        raise DataError(
+            f"mask {masks_by_stem[paths[index].stem]} has value {int(np.setdiff1d(np.unique(values[index]), label_values)[0])}, "
+            f"which is not in the class list {','.join(map(str, label_values))}; give every value the masks use "
+            "with --label-values (e.g. --label-values 0,1,2,4)"
+        )
+    if len(label_values) < 2:
+        raise DataError(f"every mask in {label_dir} holds only the value {label_values[0]}: nothing to tell apart; "
+                        "a segmentation needs at least two classes")
+    classes = np.searchsorted(np.array(label_values), values).astype(np.uint8)  # 값 -> 클래스 번호 0, 1, ...
+    return SegmentationSet([p.stem for p in paths], pixels.astype(np.uint8), classes, label_values)
 
 
 # --- tf.data pipeline -----------------------------------------------------------

@@ -81,10 +81,10 @@ def parse(parser, argv=None, allow_existing_run=False):
     """
     args = parser.parse_args(argv)
     explicit = sys.argv[1:] if argv is None else argv
-    if args.smoke and hasattr(args, "epochs") and not any(a == "--epochs" or a.startswith("--epochs=") for a in explicit):
+    if args.smoke and getattr(args, "epochs", None) is not None and not any(a == "--epochs" or a.startswith("--epochs=") for a in explicit):
         args.epochs = min(args.epochs, args.smoke_epochs)
     for name in ("epochs", "batch_size"):
-        if getattr(args, name, 1) < 1:
+        if getattr(args, name, None) is not None and getattr(args, name) < 1:  # None: the script chooses
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     for name, value in vars(args).items():
         if isinstance(value, float) and not math.isfinite(value):

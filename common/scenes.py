@@ -311,3 +311,56 @@ def pick_questions(questions, k, rng):
             if len(picked) == k:
                 break
     return picked
+
+
+# --- Segmentation scenes (week 5): every pixel labelled with the shape it belongs to --------------
+
+SEGMENTATION_CLASSES = ("background", *SHAPES)  # 픽셀마다의 정답: 0 배경, 1 원, 2 정사각형, 3 삼각형
+
+
+def textured_background(rng, size):
+    """A colour background with a random texture: a few sine waves (stripes, ripples) plus pixel noise."""
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    texture = np.zeros((size, size))
+    for _ in range(3):
+        fx, fy = rng.uniform(-8, 8, size=2)
+        texture += rng.uniform(10, 30) * np.sin(2 * np.pi * (fx * xx + fy * yy) + rng.uniform(0, 2 * np.pi))
+    base = rng.integers(40, 216, size=3)
+    image = base + texture[..., None] + rng.normal(0, 8, size=(size, size, 3))
+    return np.clip(image, 0, 255)
+
+
+def segmentation_scene(index=0, seed=0, size=64):
+    """(image (size, size, 3) uint8, mask (size, size) uint8): 1-4 shapes of random colours, sizes and places
+    (they may overlap; the one drawn last is on top, in the mask too) on a textured background.
+
+    The colour says nothing about the class, so a model must learn the shapes. Edges are drawn without
+    smoothing, so every pixel's label is exact. The same (index, seed, size) gives the same scene.
+    """
+    rng = np.random.default_rng([seed, 7, index])
+    pixels = textured_background(rng, size)
+    background = pixels.mean(axis=(0, 1))
+    image = Image.fromarray(pixels.astype(np.uint8))
+    mask = Image.new("L", (size, size), 0)
+    for _ in range(int(rng.integers(1, MAX_OBJECTS + 1))):
+        shape = int(rng.integers(len(SHAPES)))
+        r = int(rng.integers(max(3, size // 12), max(4, size // 5) + 1))
+        x, y = (int(v) for v in rng.integers(0, size, size=2))
+        fill = rng.integers(0, 256, size=3)
+        while np.abs(fill - background).sum() < 150:  # 배경과 너무 비슷한 색은 다시 뽑습니다(보이지 않는 도형 방지)
+            fill = rng.integers(0, 256, size=3)
+        fill = tuple(int(v) for v in fill)
+        for canvas, value in ((ImageDraw.Draw(image), fill), (ImageDraw.Draw(mask), shape + 1)):
+            if SHAPES[shape] == "circle":
+                canvas.ellipse((x - r, y - r, x + r, y + r), fill=value)
+            elif SHAPES[shape] == "square":
+                canvas.rectangle((x - r, y - r, x + r, y + r), fill=value)
+            else:
+                canvas.polygon([(x, y - r), (x - r, y + r), (x + r, y + r)], fill=value)
+    return np.asarray(image, dtype=np.uint8), np.asarray(mask, dtype=np.uint8)
+
+
+def segmentation_scenes(n, seed=0, size=64, start=0):
+    """n segmentation scenes (numbers start ... start + n - 1) as (images (n, size, size, 3), masks (n, size, size))."""
+    pairs = [segmentation_scene(start + i, seed, size) for i in range(n)]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

@@ -203,6 +203,32 @@ def write_flickr8k_zips(folder, out, **sizes):
     return text_zip, photo_zip
 
 
+def membrane_pair(rng, size=64):
+    """A fake EM section and its mask: dark membrane lines (mask 0) between bright cells (mask 255)."""
+    mask = np.full((size, size), 255, dtype=np.uint8)
+    for _ in range(4):
+        if rng.integers(2):
+            mask[:, int(rng.integers(size))] = 0
+        else:
+            mask[int(rng.integers(size)), :] = 0
+    image = np.where(mask == 0, 60, 190) + rng.normal(0, 15, size=mask.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), mask
+
+
+def write_membranes(folder, n=30, size=64, seed=0, names=None):
+    """image/N.png and label/N.png as the ISBI membrane set has them (grey PNGs), tiny."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for kind in ("image", "label"):
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+    for name in names or [str(i) for i in range(n)]:
+        image, mask = membrane_pair(rng, size)
+        Image.fromarray(image).save(folder / "image" / f"{name}.png")
+        Image.fromarray(mask).save(folder / "label" / f"{name}.png")
+    return folder
+
+
 def write_cache(cache):
     """A download cache holding every registered dataset in tiny form (no network needed)."""
     write_texts(cache)
@@ -210,6 +236,7 @@ def write_cache(cache):
     write_cifar10(cache / "cifar10")
     (cache / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(b"")  # present, so fetch() skips it
     write_flickr8k(cache / "flickr8k")
+    write_membranes(cache / "isbi_membranes")
     for remote in data.REGISTRY["flickr8k"].files:
         (cache / "flickr8k" / remote.filename).write_bytes(b"")  # present, so fetch() skips them
     return cache

@@ -234,6 +234,13 @@ EXPECT = {
         "test_evaluations": 2,
         "files": ["samples.png", "training.gif", "class_histogram.png", "history.png", "generator.keras"],
     },
+    "segmentation": {  # the tiny fake membranes of the test cache: dark lines (membrane) between bright cells
+        "scalars": ["train/epoch_loss", "train/epoch_pixel_accuracy", "validation/epoch_mean_iou",
+                    "validation/epoch_iou_membrane", "validation/epoch_dice_membrane", "test/mean_iou"],
+        "falls": "train/epoch_loss",
+        "metrics": {"test_pixel_accuracy": (0, 1), "test_dice": (0, 1), "epochs": (2, 2), "best_epoch": (1, 2)},
+        "files": ["predictions.png", "history.png", "model.keras", "classes.json"],
+    },
 }
 
 

@@ -193,8 +193,8 @@ def ngram_baselines(train_ids, val_ids, vocab_size):
     cut = int(len(train_ids) * 0.9)
     tune = NGramModel(train_ids[:cut], vocab_size)
     held = train_ids[cut:]
-    l2 = min(LAMBDAS, key=lambda l: -tune.log_probs(held, 2, l2=l).mean())
-    l3 = min(LAMBDAS, key=lambda l: -tune.log_probs(held, 3, l2=l2, l3=l).mean())
+    l2 = min(LAMBDAS, key=lambda lam: -tune.log_probs(held, 2, l2=lam).mean())
+    l3 = min(LAMBDAS, key=lambda lam: -tune.log_probs(held, 3, l2=l2, l3=lam).mean())
     full = NGramModel(train_ids, vocab_size)
     # 앞 두 글자를 모르는 검증 세트의 첫 글자들은 빼고, 세 모델 모두 같은 글자들로 잽니다
     bits = {name: float(-full.log_probs(val_ids, order, l2, l3)[3 - order:].mean() / LN2)

@@ -189,6 +189,23 @@ def _isbi_membranes():
 
 REGISTRY["isbi_membranes"] = _isbi_membranes()
 
+# 스타일 전이와 DeepDream의 기본 그림: Gatys et al. (2015)의 그림 2에 나오는 사진과 그림. MD5는 pystiche가 고정한 값
+REGISTRY["style_images"] = Dataset(
+    "style_images", "the photo and the painting of Gatys et al. 2015, Fig. 2: Tübingen's Neckarfront "
+    "(photo by Andreas Praefcke, CC BY 3.0) and van Gogh's The Starry Night (1889, public domain)",
+    (
+        RemoteFile("tuebingen_neckarfront.jpg", "",
+                   ("https://upload.wikimedia.org/wikipedia/commons/0/00/Tuebingen_Neckarfront.jpg",),
+                   md5="dc9ad203263f34352e18bc29b03e1066"),
+        RemoteFile("starry_night.jpg", "",
+                   ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
+                    "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/1280px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg",),
+                   md5="372e5bc438e3e8d0eb52cc6f7ef44760"),
+    ),
+    "https://commons.wikimedia.org/wiki/File:Tuebingen_Neckarfront.jpg",
+    "the files tuebingen_neckarfront.jpg and starry_night.jpg (or give your own with --content and --style)",
+)
+
 TEXT_CORPORA = ("tiny_shakespeare", "korean_novels")  # --corpus 로 고르는 말뭉치
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")

@@ -229,6 +229,20 @@ def write_membranes(folder, n=30, size=64, seed=0, names=None):
     return folder
 
 
+def write_style_images(folder, seed=0):
+    """A small "photo" (sky over houses) and a "painting" (swirls), as JPEGs with the cache's file names."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:48, 0:64] / 48
+    photo = np.where(yy[..., None] < 0.5, (120, 170, 230), (150, 110, 80)) + rng.normal(0, 10, (48, 64, 3))
+    swirl = 127 + 127 * np.sin(12 * np.hypot(xx - 0.6, yy - 0.5))[..., None] * np.array([0.3, 0.5, 1.0])
+    Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(folder / "tuebingen_neckarfront.jpg")
+    Image.fromarray(np.clip(swirl, 0, 255).astype(np.uint8)).save(folder / "starry_night.jpg")
+    return folder
+
+
 def write_cache(cache):
     """A download cache holding every registered dataset in tiny form (no network needed)."""
     write_texts(cache)
@@ -237,6 +251,7 @@ def write_cache(cache):
     (cache / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(b"")  # present, so fetch() skips it
     write_flickr8k(cache / "flickr8k")
     write_membranes(cache / "isbi_membranes")
+    write_style_images(cache / "style_images")
     for remote in data.REGISTRY["flickr8k"].files:
         (cache / "flickr8k" / remote.filename).write_bytes(b"")  # present, so fetch() skips them
     return cache

@@ -166,6 +166,8 @@ SINGLE_SOURCE = {
     "Flickr8k_text.zip": "one commonly used mirror",
     "Flickr8k_Dataset.zip": "one commonly used mirror",
     "korean_novels.txt": "no download: the user's own copy",
+    "tuebingen_neckarfront.jpg": "Wikimedia Commons only (the MD5 pystiche pins for the paper's photo)",
+    "starry_night.jpg": "Wikimedia Commons only (the MD5 pystiche pins for the paper's painting)",
 }
 
 

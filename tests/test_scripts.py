@@ -234,6 +234,12 @@ EXPECT = {
         "test_evaluations": 2,
         "files": ["samples.png", "training.gif", "class_histogram.png", "history.png", "generator.keras"],
     },
+    "neural_style_transfer": {  # --smoke: --weights none, the cache's tiny photo and painting, 6 Adam steps
+        "scalars": ["losses/total", "losses/content", "losses/style", "losses/total_variation"],
+        "falls": "losses/total",
+        "metrics": {"iterations": (6, 6), "seconds_per_iteration": (0, 10), "height": (48, 48), "width": (64, 64)},
+        "files": ["result.png", "comparison.png", "progress/step_0006.png"],
+    },
     "segmentation": {  # the tiny fake membranes of the test cache: dark lines (membrane) between bright cells
         "scalars": ["train/epoch_loss", "train/epoch_pixel_accuracy", "validation/epoch_mean_iou",
                     "validation/epoch_iou_membrane", "validation/epoch_dice_membrane", "test/mean_iou"],

@@ -240,6 +240,11 @@ EXPECT = {
         "metrics": {"iterations": (6, 6), "seconds_per_iteration": (0, 10), "height": (48, 48), "width": (64, 64)},
         "files": ["result.png", "comparison.png", "progress/step_0006.png"],
     },
+    "deepdream": {  # --smoke: --weights none, the cache's tiny photo, 2 octaves of 3 steps
+        "scalars": ["dream/loss"],
+        "metrics": {"steps": (6, 6), "seconds_per_step": (0, 20), "height": (80, 80), "width": (96, 112)},
+        "files": ["dream.png", "comparison.png", "octave_1.png", "octave_2.png"],
+    },
     "segmentation": {  # the tiny fake membranes of the test cache: dark lines (membrane) between bright cells
         "scalars": ["train/epoch_loss", "train/epoch_pixel_accuracy", "validation/epoch_mean_iou",
                     "validation/epoch_iou_membrane", "validation/epoch_dice_membrane", "test/mean_iou"],

@@ -35,8 +35,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-HEADLINE_METRICS = ("test_accuracy", "test_mse", "bleu4", "test_neg_elbo_nats", "inception_score", "val_accuracy",
-                    "val_nats_per_char", "heldout_auc", "chars_per_second", "rnn_global_clipnorm_final_loss")
+HEADLINE_METRICS = ("test_accuracy", "test_mse", "bleu4", "test_neg_elbo_nats", "inception_score", "test_pixel_accuracy",
+                    "val_accuracy", "val_nats_per_char", "heldout_auc", "chars_per_second",
+                    "rnn_global_clipnorm_final_loss", "seconds_per_iteration", "seconds_per_step")
 FIRST_SEED = 42  # the scripts' default --seed, so a one-seed benchmark is the default run
 NOTE_METRICS = {  # metric key -> how the notes column names it
     "val_accuracy": "val_accuracy",
@@ -79,6 +80,9 @@ NOTE_METRICS = {  # metric key -> how the notes column names it
     "frechet_distance": "Fréchet distance",
     "min_class_share": "smallest digit share",
     "conditional_accuracy": "asked-for digit read back",
+    "test_mean_iou": "mean IoU",
+    "test_dice": "membrane Dice",
+    "best_epoch": "epoch chosen on validation",
 }
 
 

@@ -24,6 +24,8 @@ LOADERS = {
     "tiny_shakespeare": lambda: data.load_corpus("tiny_shakespeare"),
     "korean_novels": lambda: data.load_corpus("korean_novels"),  # no download: checks the cached copy
     "flickr8k": data.load_flickr8k,  # two zip files, extracted safely, captions and splits checked
+    "isbi_membranes": lambda: data.load_segmentation_folder(data.fetch("isbi_membranes"), (0, 255)),  # 60 PNGs
+    "style_images": lambda: data.fetch("style_images"),  # week 5's default photo and painting
 }
 ON_REQUEST = {"flickr8k"}  # 1.1 GB, and only `week4/image_captioning.py --dataset flickr8k` reads it
 NO_DOWNLOAD = {name for name, d in data.REGISTRY.items() if not any(f.urls for f in d.files)}
@@ -35,7 +37,10 @@ def describe(name):
     if name in NO_DOWNLOAD and data.status(name)[0] == "missing":
         return f"no download: copy {data.REGISTRY[name].files[0].filename} into {data.cache_dir() / name} yourself"
     state, detail = data.status(name)
-    return f"cached in {detail}" if state == "cached" else f"not cached (missing {', '.join(detail)})"
+    if state == "cached":
+        return f"cached in {detail}"
+    missing = ", ".join(detail) if len(detail) <= 4 else f"{len(detail)} of {len(data.REGISTRY[name].files)} files"
+    return f"not cached (missing {missing})"
 
 
 def main(argv=None):

@@ -21,6 +21,8 @@ def test_download_data_reports_cached_and_failed(offline_cache, tmp_path, monkey
     assert "cached in" in capsys.readouterr().out
     assert download_data.main(["--only", "mnist", "--only", "iris"]) == 0
     assert "2 of 2 datasets ready" in capsys.readouterr().out
+    assert download_data.main(["--only", "isbi_membranes", "--only", "style_images"]) == 0
+    assert "2 of 2 datasets ready" in capsys.readouterr().out
 
     # An empty cache with no network: the failure is reported, and the exit status says so.
     from common import data
@@ -32,6 +34,12 @@ def test_download_data_reports_cached_and_failed(offline_cache, tmp_path, monkey
     monkeypatch.setattr(data, "download", unreachable)
     assert download_data.main(["--only", "mnist"]) == 1
     assert "FAILED  mnist" in capsys.readouterr().out
+
+
+def test_download_data_knows_how_to_check_every_registered_dataset():
+    from common import data
+
+    assert set(load("download_data").LOADERS) == set(data.REGISTRY)
 
 
 def test_run_all_finds_week_scripts_but_not_homework_templates():

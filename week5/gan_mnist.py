@@ -18,6 +18,8 @@ Expect: the first run trains the judging classifier (week 1's CNN recipe, 6 epoc
         Measured with the defaults (README table): Inception Score 8.07 for 10,000 samples of the moving-average
         generator (8.03 for the generator as trained; real test digits 9.81), Fréchet distance 17.6, every digit
         between 7.6% and 12.2% of the samples, 1,489 s of training (25 epochs) on a 2-core CPU.
+        With --conditional: Inception Score 9.65, Fréchet distance 2.8, the asked-for digit read back 0.970 of
+        the time, 1,613 s of training.
 """
 
 import copy

@@ -1,7 +1,7 @@
 """Grade a homework file: one grader for every week, each on data and checks the grader, not the student, controls.
 
 요약: 학생의 과제 파일을 불러와 채점합니다. 파일 이름으로 몇 주차 과제인지 고르고(iris_ann*.py는 1주차,
-cifar_cnn*.py는 2주차, sampling*.py는 3주차, decoding*.py는 4주차), 채점기가 직접 만든 데이터와 시드로 숫자만 확인합니다.
+cifar_cnn*.py는 2주차, sampling*.py는 3주차, decoding*.py는 4주차, vision_losses*.py는 5주차), 채점기가 직접 만든 데이터와 시드로 숫자만 확인합니다.
 학생의 코드는 별도 프로세스에서 돌리고, TensorFlow가 시작할 때 찍는 로그 줄은 점수표에서 걸러 냅니다.
 
 Run:    python scripts/grade_homework.py --list            (every homework and the command that grades it)
@@ -9,10 +9,11 @@ Run:    python scripts/grade_homework.py --list            (every homework and t
         python scripts/grade_homework.py week2/homework/cifar_cnn.py --data-dir DIR   (DIR holds cifar-10-batches-bin/)
         python scripts/grade_homework.py week3/homework/sampling.py
         python scripts/grade_homework.py week4/homework/decoding.py
+        python scripts/grade_homework.py week5/homework/vision_losses.py
         python scripts/grade_homework.py my_copy.py        (another name: recognised by the functions it defines)
 Pass:   every check of that week passes, exit status 0 (otherwise 1); each week's checks are listed in
         scripts/graders/weekN.py and its homework README.
-Expect: weeks 1, 3 and 4 check small functions; week 2 takes longest (it trains your CNN and an MLP baseline on
+Expect: weeks 1, 3, 4 and 5 check small functions; week 2 takes longest (it trains your CNN and an MLP baseline on
         10,000 CIFAR-10 images; no timing of the graders is recorded in results/). A TODO that is still empty stops the grading with a message naming
         the first one.
 """
@@ -28,11 +29,11 @@ sys.path.insert(0, str(REPO_ROOT))  # 어느 폴더에서 실행해도 `import c
 
 # 이 파일과 scripts/graders/는 TensorFlow를 불러오지 않습니다. 학생의 코드와 Keras는 --worker 프로세스에서 돌고,
 # 그 출력에서 TensorFlow의 C++ 로그 줄만 걸러 냅니다 (어떤 환경 변수로도 모두 끌 수는 없습니다).
-from scripts.graders import week1, week2, week3, week4
+from scripts.graders import week1, week2, week3, week4, week5
 from scripts.graders.base import GRADER_SEED, TF_LOG_LINE, Report, Stop, run_filtered  # noqa: F401  (the shared plumbing)
 from scripts.graders.week1 import TARGET_ACCURACY, check_split, label_problem  # noqa: F401  (week 1's names, kept)
 
-HOMEWORKS = (week1.HOMEWORK, week2.HOMEWORK, week3.HOMEWORK, week4.HOMEWORK)
+HOMEWORKS = (week1.HOMEWORK, week2.HOMEWORK, week3.HOMEWORK, week4.HOMEWORK, week5.HOMEWORK)
 
 
 def defined_names(path):

@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.helpers import load_script
@@ -183,3 +184,33 @@ def test_tensorboard_binds_to_loopback_only(monkeypatch, tmp_path, capsys):
         taken = busy.getsockname()[1]
         with pytest.raises(SystemExit, match=f"port {taken} is in use"):
             tensorboard.main(["--port", str(taken), "--dry-run"])
+
+
+def test_test_accuracy_by_epoch_counts_training_time_only(monkeypatch):
+    """The time-to-accuracy curve: each epoch's training seconds add up; the test evaluation's time does not count."""
+    baselines = load("baselines")
+
+    class FakeTime:
+        now = 0.0
+
+        def perf_counter(self):
+            return self.now
+
+    fake = FakeTime()
+
+    class FakeModel:
+        accuracies = iter([0.97, 0.985])
+
+        def evaluate(self, x, y, batch_size, verbose):
+            fake.now += 100.0  # evaluating the test set takes long, and must not be counted
+            return [0.1, next(self.accuracies)]
+
+    monkeypatch.setattr(baselines, "time", fake)
+    callback = baselines.TestAccuracyByEpoch(np.zeros((2, 28, 28, 1)), np.zeros(2))
+    callback.set_model(FakeModel())
+    for epoch, seconds in enumerate((12.5, 7.25)):
+        callback.on_epoch_begin(epoch)
+        fake.now += seconds
+        callback.on_epoch_end(epoch)
+    assert callback.curve == [[1, 0.97, 12.5], [2, 0.985, 19.75]]
+    assert callback.train_seconds == pytest.approx(19.75)

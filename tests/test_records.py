@@ -67,13 +67,20 @@ NAMED = [
     (re.compile(r"\bFréchet distance (\d+\.\d+)"), ("frechet_distance",)),
     (re.compile(r"\bnegative ELBO (\d+\.\d+)"), ("test_neg_elbo_nats",)),
     (re.compile(r"\bBLEU-4 (\d+\.\d+)"), ("bleu4", "nn_bleu4", "compositional_bleu4")),
+    (re.compile(r"\bpixel accuracy (\d+\.\d+)"), ("test_pixel_accuracy",)),
+    (re.compile(r"\bmean IoU (\d+\.\d+)"), ("test_mean_iou",)),
+    (re.compile(r"\bDice (\d+\.\d+)"), ("test_dice",)),
+    (re.compile(r"(\d+\.\d+) s per (?:iteration|step)"), ("seconds_per_iteration", "seconds_per_step")),
+    (re.compile(r"\bread back (\d+\.\d+)"), ("conditional_accuracy",)),
 ]
 
 
 def test_the_named_figure_patterns_read_docstrings():
-    text = "1,489 s of training; Inception Score 8.07 (...); Fréchet distance 17.6; test BLEU-4 0.846"
+    text = ("1,489 s of training; Inception Score 8.07 (...); Fréchet distance 17.6; test BLEU-4 0.846; "
+            "test pixel accuracy 0.925, mean IoU 0.79, membrane Dice 0.81; 0.52 s per iteration; read back 0.970")
     found = [(keys, m.group(1)) for pattern, keys in NAMED for m in pattern.finditer(text)]
-    assert [number for _, number in found] == ["1,489", "8.07", "17.6", "0.846"]
+    assert sorted(number for _, number in found) == sorted(
+        ["1,489", "8.07", "17.6", "0.846", "0.925", "0.79", "0.81", "0.52", "0.970"])
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.relative_to(REPO).as_posix() for p in SCRIPTS])

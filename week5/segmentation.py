@@ -45,8 +45,8 @@ PARSER.add_argument("--epochs", type=int, default=None,
 PARSER.add_argument("--batch-size", type=int, default=None,
                     help="crops or images per gradient step (default: 4 membranes and folders, 16 otherwise)")
 PARSER.add_argument("--network", choices=("unet", "fcn8"), default="unet", help="the architecture (default: %(default)s)")
-PARSER.add_argument("--base-filters", type=int, default=32,
-                    help="filters of the first level; each level down doubles them (default: %(default)s)")
+PARSER.add_argument("--base-filters", type=int, default=None,
+                    help="filters of the first level; each level down doubles them (default: 32; 16 synthetic)")
 PARSER.add_argument("--crop", type=int, default=256,
                     help="side of the random training crops and of the prediction tiles, a multiple of 32 "
                          "(default: %(default)s; synthetic and pets train on whole images)")
@@ -84,8 +84,8 @@ MEMBRANE_VALUES = (0, 255)
 MEMBRANE_FILES = {f"{i}" for i in range(30)}
 PET_NAMES = ("pet", "outline", "background")  # tfds 트라이맵(trimap) 1, 2, 3 -> 0, 1, 2
 TEST_SHARE, VALIDATION_SHARE = 0.2, 0.1  # 폴더: 마지막 20%는 테스트, 그 앞 10%는 검증 (막: 24-29, 21-23)
-DEFAULTS = {  # 데이터마다의 기본값: (에포크, 배치 크기)
-    "membranes": (25, 4), "folder": (25, 4), "synthetic": (8, 16), "pets": (15, 16),
+DEFAULTS = {  # 데이터마다의 기본값: (에포크, 배치 크기, 첫 단계의 필터 수)
+    "membranes": (25, 4, 32), "folder": (25, 4, 32), "synthetic": (8, 16, 16), "pets": (15, 16, 32),
 }
 SMOKE_FILTERS, SMOKE_CROP, SMOKE_STEPS, SMOKE_SYNTHETIC, SMOKE_PETS = 8, 64, 3, 64, 32
 OVERLAP = 4  # 타일의 1/4을 이웃 타일과 겹칩니다
@@ -472,14 +472,14 @@ def main(argv=None):
     args = flags.parse(PARSER, argv)
     if args.predict is not None:
         return predict_picture(args)
-    if args.crop % 32 or args.crop < 32 or args.base_filters < 1 or args.steps_per_epoch < 1 or not 0 <= args.elastic <= 1:
+    if args.crop % 32 or args.crop < 32 or (args.base_filters is not None and args.base_filters < 1) or args.steps_per_epoch < 1 or not 0 <= args.elastic <= 1:
         raise data.DataError("--crop must be a multiple of 32 (at least 32); --base-filters and --steps-per-epoch "
                              "at least 1; --elastic between 0 and 1")
     dataset = choose_dataset(args)
-    epochs, batch_size = DEFAULTS[dataset]
+    epochs, batch_size, base = DEFAULTS[dataset]
     args.epochs = args.epochs or (2 if args.smoke else epochs)
     args.batch_size = args.batch_size or batch_size
-    base = SMOKE_FILTERS if args.smoke and "--base-filters" not in (argv or sys.argv) else args.base_filters
+    base = args.base_filters or (SMOKE_FILTERS if args.smoke else base)
     loaded = load_data(args, dataset)
     sets, class_names = loaded["sets"], loaded["class_names"]
     x_train, y_train, _ = sets["train"]
@@ -551,7 +551,7 @@ def main(argv=None):
         args.log_dir, test_pixel_accuracy=results["pixel_accuracy"], test_mean_iou=results["mean_iou"],
         **{f"test_iou_{metric_name(n)}": results[f"iou_{metric_name(n)}"] for n in class_names}, **extra,
         val_mean_iou=val_iou[best_epoch], best_epoch=best_epoch + 1, train_seconds=round(seconds, 2),
-        epochs=args.epochs, dataset=dataset, network=args.network,
+        epochs=args.epochs, base_filters=base, dataset=dataset, network=args.network,
     )
 
 

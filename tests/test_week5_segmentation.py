@@ -120,7 +120,7 @@ def test_synthetic_run_learns_and_writes_what_a_user_opens(synthetic_run):
         assert (folder / name).stat().st_size > 0
     info = json.loads((folder / "classes.json").read_text())
     assert info == {"class_names": ["background", "circle", "square", "triangle"], "label_values": [0, 1, 2, 3],
-                    "channels": 3, "tile": 64}
+                    "channels": 3, "tile": 64, "views": 1}  # no flips in training, so no flipped views at test
     scalars = tb.read_scalars(folder)
     assert {"validation/epoch_mean_iou", "validation/epoch_iou_circle", "test/mean_iou"} <= set(scalars)
 

@@ -17,6 +17,8 @@ Expect: a progress bar over all the steps; the loss (the chosen layers' summed a
         much each channel's mean activation grew. With --weights none the network has random weights: the
         patterns are noise-like textures, not the dogs' eyes and pagodas ImageNet weights give.
         The ImageNet weights (90 MB) download into the Keras cache (~/.keras/models) on first use.
+        Measured (README table, 2-core CPU): 0.128 s per step at the default size (a 384x288 picture, 3 octaves of
+        40 steps) with --weights none.
 """
 
 import math

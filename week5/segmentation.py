@@ -19,7 +19,9 @@ Expect: every epoch prints the loss, pixel accuracy and mean IoU on the training
         At the end the model chosen on validation predicts each held-out test image whole (overlapping
         tiles) and prints pixel accuracy, mean IoU, IoU per class and Dice. The run folder gets
         predictions.png (image | true mask | prediction | errors in red), history.png, model.keras and classes.json.
-        Not yet measured: the numbers go into the README table once scripts/benchmark.py has recorded them.
+        Measured (README table, 2-core CPU): on the membranes test pixel accuracy 0.924, mean IoU 0.793,
+        membrane Dice 0.807 after 1,889 s of training (25 epochs, the epoch chosen on validation: 16);
+        with --dataset synthetic test pixel accuracy 0.994, mean IoU 0.955 after 200 s of training.
 
 Your own data (BraTS and others): put each picture in DIR/image/ and its mask, a PNG with the same file
 name whose pixel values are the classes, in DIR/label/; --label-values lists the values (e.g. 0,1,2,4 for

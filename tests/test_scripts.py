@@ -249,7 +249,10 @@ EXPECT = {
         "scalars": ["train/epoch_loss", "train/epoch_pixel_accuracy", "validation/epoch_mean_iou",
                     "validation/epoch_iou_membrane", "validation/epoch_dice_membrane", "test/mean_iou"],
         "falls": "train/epoch_loss",
-        "metrics": {"test_pixel_accuracy": (0, 1), "test_dice": (0, 1), "epochs": (2, 2), "best_epoch": (1, 2)},
+        # 6 smoke steps do not beat calling every pixel "cell"; what is checked here is the run's shape (the loss falls
+        # above, the membrane Dice logged, 8 test views after flipped training); learning is checked on the synthetic scenes
+        # in tests/test_week5_segmentation.py
+        "metrics": {"epochs": (2, 2), "best_epoch": (1, 2), "views": (8, 8)},
         "files": ["predictions.png", "history.png", "model.keras", "classes.json"],
     },
 }

@@ -60,6 +60,9 @@ PARSER.add_argument("--elastic", type=float, default=0.0,
 PARSER.add_argument("--views", type=int, choices=(1, 8), default=8,
                     help="test-time augmentation: average the prediction over 8 flipped and rotated copies, or 1; "
                          "only where training flipped and rotated too (membranes, folders) (default: %(default)s)")
+PARSER.add_argument("--final-fit", action="store_true",
+                    help="train on the training and validation images together, for --epochs chosen on validation "
+                         "by an earlier run, and keep the last epoch (no validation, no choosing)")
 PARSER.add_argument("--label-values", default=None,
                     help="comma-separated mask pixel value of each class, e.g. 0,255 or 0,1,2,4 "
                          "(default: the membranes' 0,255; for a folder, the values its masks hold)")
@@ -333,6 +336,8 @@ class DiceAndPreview(keras.callbacks.Callback):
             for prefix in ("", "val_"):
                 if f"{prefix}iou_{self.dice_class}" in logs:
                     logs[f"{prefix}dice_{self.dice_class}"] = dice_from_iou(logs[f"{prefix}iou_{self.dice_class}"])
+        if self.image is None:
+            return
         predicted = predict_tiled(self.model, self.image[None], self.tile)[0].argmax(-1)
         row = np.concatenate([as_rgb(self.image), colour(self.mask), colour(predicted), errors(self.image, self.mask, predicted)], 1)
         tb.log_image(self.log_dir, "predictions", "validation", row / 255, step=epoch,
@@ -434,7 +439,8 @@ def save_history(history, path, log_dir):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, key in zip(axes, ("loss", "mean_iou")):
         ax.plot(history.history[key], label="학습 / train")
-        ax.plot(history.history[f"val_{key}"], label="검증 / validation")
+        if f"val_{key}" in history.history:  # --final-fit에는 검증이 없습니다
+            ax.plot(history.history[f"val_{key}"], label="검증 / validation")
         ax.set(xlabel="에포크 / epoch", title={"loss": "손실 / loss", "mean_iou": "평균 IoU / mean IoU"}[key])
         ax.legend()
     tb.save_figure(fig, path, log_dir=log_dir)
@@ -486,6 +492,12 @@ def main(argv=None):
     sets, class_names = loaded["sets"], loaded["class_names"]
     x_train, y_train, _ = sets["train"]
     x_val, y_val, _ = sets["validation"]
+    if args.final_fit:
+        # 최종 학습(final fit): 에포크 수는 앞선 실행에서 검증 세트로 이미 골랐으니, 검증 그림까지 학습에 씁니다.
+        # 테스트 그림은 여전히 한 번도 보지 않습니다.
+        x_train, y_train = np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val])
+        print(f"Final fit: training on {len(x_train)} images (validation included), no validation; "
+              f"the last of {args.epochs} epochs is kept")
     num_classes, channels = len(class_names), x_train.shape[-1]
     crop = min(SMOKE_CROP if args.smoke else args.crop, x_train.shape[1] // 32 * 32, x_train.shape[2] // 32 * 32)
     tile = crop if loaded["crops"] else x_train.shape[1]
@@ -500,7 +512,8 @@ def main(argv=None):
         steps = math.ceil(len(x_train) / args.batch_size)
         train_ds = data.make_pipeline(x_train, y_train.astype("int32"), batch_size=args.batch_size, shuffle=True,
                                       seed=args.seed).repeat()
-    val_ds = data.make_pipeline(x_val, y_val.astype("int32"), batch_size=1 if loaded["crops"] else 64)
+    val_ds = None if args.final_fit else data.make_pipeline(x_val, y_val.astype("int32"),
+                                                            batch_size=1 if loaded["crops"] else 64)
     with strategy.scope():
         model = build_model(args.network, num_classes, channels, base, args.learning_rate, class_names,
                             total_steps=args.epochs * steps)
@@ -508,21 +521,30 @@ def main(argv=None):
 
     best = args.log_dir / "best.weights.h5"
     callbacks = [
-        DiceAndPreview(dice_class, x_val[0], y_val[0], tile, args.log_dir),  # TensorBoard보다 먼저: logs에 Dice를 더합니다
+        # TensorBoard보다 먼저: logs에 Dice를 더합니다 (최종 학습에는 검증 그림이 없어 미리보기도 없습니다)
+        DiceAndPreview(dice_class, None if args.final_fit else x_val[0], None if args.final_fit else y_val[0], tile,
+                       args.log_dir),
         tb.tensorboard_callback(args.log_dir), tb.StopOnNaN(args.log_dir),
-        # 검증 평균 IoU가 가장 좋았던 에포크의 가중치를 고릅니다(테스트 세트가 아니라 검증 세트로)
-        keras.callbacks.ModelCheckpoint(best, monitor="val_mean_iou", mode="max", save_best_only=True,
-                                        save_weights_only=True),
     ]
+    if not args.final_fit:
+        # 검증 평균 IoU가 가장 좋았던 에포크의 가중치를 고릅니다(테스트 세트가 아니라 검증 세트로)
+        callbacks.append(keras.callbacks.ModelCheckpoint(best, monitor="val_mean_iou", mode="max",
+                                                         save_best_only=True, save_weights_only=True))
     timer = tb.Timer()
     history = model.fit(train_ds, steps_per_epoch=steps, validation_data=val_ds, epochs=args.epochs, verbose=2,
                         callbacks=callbacks)
     seconds = timer.seconds()
-    model.load_weights(best)
-    val_iou = history.history["val_mean_iou"]
-    best_epoch = int(np.argmax(val_iou))
-    print(f"Chose epoch {best_epoch + 1} of {len(val_iou)} on validation (mean IoU {val_iou[best_epoch]:.4f}); "
-          f"training took {seconds:.0f} s")
+    if args.final_fit:
+        best_epoch, best_val_iou, best_val_accuracy = args.epochs - 1, None, None
+        print(f"Kept the last epoch ({args.epochs}); training took {seconds:.0f} s")
+    else:
+        model.load_weights(best)
+        val_iou = history.history["val_mean_iou"]
+        best_epoch = int(np.argmax(val_iou))
+        best_val_iou = val_iou[best_epoch]
+        best_val_accuracy = history.history["val_pixel_accuracy"][best_epoch]
+        print(f"Chose epoch {best_epoch + 1} of {len(val_iou)} on validation (mean IoU {best_val_iou:.4f}); "
+              f"training took {seconds:.0f} s")
 
     # 평가 / Evaluate on the test images, once, each predicted whole
     x_test, y_test, test_names = sets["test"]
@@ -537,7 +559,11 @@ def main(argv=None):
     per_class = ", ".join(f"{name} {results['iou_' + metric_name(name)]:.4f}" for name in class_names)
     print(f"Test ({len(x_test)} images, whole, {views} view{'s' * (views > 1)}): pixel accuracy {results['pixel_accuracy']:.4f}, "
           f"mean IoU {results['mean_iou']:.4f} (IoU {per_class})")
-    extra = {}
+    # 기준선(baseline): 모든 픽셀을 학습 데이터에 가장 흔한 클래스라고 답해도 이만큼은 맞습니다
+    commonest = int(np.argmax(np.bincount(y_train.ravel(), minlength=num_classes)))
+    extra = {"test_baseline_pixel_accuracy": float((y_test == commonest).mean())}
+    print(f"Baseline: calling every pixel {class_names[commonest]!r} (the commonest class in training) scores "
+          f"pixel accuracy {extra['test_baseline_pixel_accuracy']:.4f}")
     if dice_class is not None:
         extra["test_dice"] = dice_from_iou(results[f"iou_{dice_class}"])
         print(f"Test Dice of the {class_names[0]} class: {extra['test_dice']:.4f}")
@@ -555,7 +581,7 @@ def main(argv=None):
     return tb.write_metrics(
         args.log_dir, test_pixel_accuracy=results["pixel_accuracy"], test_mean_iou=results["mean_iou"],
         **{f"test_iou_{metric_name(n)}": results[f"iou_{metric_name(n)}"] for n in class_names}, **extra,
-        val_mean_iou=val_iou[best_epoch], best_epoch=best_epoch + 1, train_seconds=round(seconds, 2),
+        val_mean_iou=best_val_iou, val_pixel_accuracy=best_val_accuracy, best_epoch=best_epoch + 1, train_seconds=round(seconds, 2),
         epochs=args.epochs, base_filters=base, views=views, dataset=dataset, network=args.network,
     )
 

@@ -92,6 +92,22 @@ def test_augmentation_moves_image_and_mask_together(seg):
     assert agree.mean() > 0.97
 
 
+def test_right_angle_augmentation_gives_exact_flipped_and_turned_copies(seg):
+    rng = np.random.default_rng(1)
+    images = rng.random((16, 32, 32, 1)).astype("float32")
+    masks = rng.integers(0, 3, (16, 32, 32)).astype("int32")
+    augment = seg.augmenter(3, elastic=0.0, seed=5, rotation="right-angles")
+    new_images, new_masks = (np.asarray(t) for t in augment(images, masks))
+    used = set()
+    for image, mask, new_image, new_mask in zip(images, masks, new_images, new_masks):
+        views = [np.rot90(m, k) for m in (mask, mask[:, ::-1]) for k in range(4)]
+        view = next(v for v, candidate in enumerate(views) if np.array_equal(candidate, new_mask))  # the mask: exact
+        k, mirrored = view % 4, view >= 4
+        np.testing.assert_array_equal(new_image, np.rot90(image[:, ::-1] if mirrored else image, k))  # no resampling
+        used.add(view)
+    assert len(used) >= 5  # 16 draws from the 8 views: turns, not only flips
+
+
 # --- Networks ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("network", ["unet", "fcn8"])
@@ -137,6 +153,30 @@ def test_predict_writes_an_overlay_and_a_mask_for_a_users_picture(seg, synthetic
     assert overlay.size == (80, 80) and mask.shape == (80, 80)
     assert set(np.unique(mask)) <= {0, 1, 2, 3}
     assert sum(metrics.values()) == pytest.approx(1.0)
+
+
+def test_final_fit_trains_on_training_and_validation_images_never_test(seg, tmp_path, monkeypatch, capsys):
+    membranes = fakes.write_membranes(tmp_path / "em")
+    seen = {}
+    pipeline = seg.training_pipeline
+
+    def recording(images, masks, *args, **kwargs):
+        seen["images"] = images
+        return pipeline(images, masks, *args, **kwargs)
+
+    monkeypatch.setattr(seg, "training_pipeline", recording)
+    folder = tmp_path / "run"
+    metrics = seg.main(["--data-dir", str(membranes), "--smoke", "--final-fit", "--epochs", "2",
+                        "--log-dir", str(folder)])
+    loaded = seg.load_data(parsed(seg, "--data-dir", str(membranes), "--smoke"), "membranes")
+    trained = {image.tobytes() for image in seen["images"]}
+    parts = {part: {image.tobytes() for image in loaded["sets"][part][0]} for part in ("train", "validation", "test")}
+    assert trained == parts["train"] | parts["validation"] and not trained & parts["test"]
+    assert f"Final fit: training on {len(trained)} images" in capsys.readouterr().out
+    assert metrics["val_mean_iou"] is None and metrics["val_pixel_accuracy"] is None and metrics["best_epoch"] == 2
+    assert not (folder / "best.weights.h5").exists() and (folder / "history.png").stat().st_size > 0
+    test_masks = loaded["sets"]["test"][1]
+    assert metrics["test_baseline_pixel_accuracy"] == pytest.approx((test_masks == 1).mean())  # "cell" everywhere
 
 
 def parsed(seg, *argv):

@@ -54,6 +54,9 @@ PARSER.add_argument("--crop", type=int, default=256,
                          "(default: %(default)s; synthetic and pets train on whole images)")
 PARSER.add_argument("--steps-per-epoch", type=int, default=50,
                     help="batches of random crops per epoch on the membranes and folders (default: %(default)s)")
+PARSER.add_argument("--rotation", choices=("right-angles", "any"), default="right-angles",
+                    help="right-angles: turns by 0, 90, 180 or 270 degrees (with the flips: the 8 lossless views); "
+                         "any: any angle, which resamples the picture (default: %(default)s)")
 PARSER.add_argument("--elastic", type=float, default=0.0,
                     help="strength (0-1) of the elastic deformation of the training crops; 0.5 moves pixels by up "
                          "to about 10 (0 for none) (default: %(default)s)")
@@ -213,25 +216,36 @@ def load_data(args, dataset):
 
 
 # 2. 증강 / Augmentation applied identically to a picture and its mask
-def augmenter(num_classes, elastic, seed):
-    """Flips, rotations by any angle and (optionally) an elastic deformation as in the U-Net paper.
+def augmenter(num_classes, elastic, seed, rotation="any"):
+    """Flips, rotations (by any angle, or by right angles only) and optionally an elastic deformation as in the
+    U-Net paper.
 
     그림과 마스크가 똑같이 변형되어야 합니다. 마스크를 원-핫(one-hot)으로 바꿔 그림의 채널 뒤에 붙이면 한 번의
     변환이 둘 다에 적용되고, 보간(interpolation)된 원-핫에서 argmax로 클래스를 되찾습니다. (Keras의 dict 입력
     {"images", "segmentation_masks"}는 RandomElasticTransform에서 둘에 서로 다른 변형을 뽑으므로 쓰지 않습니다.)
     """
     # dtype="float32": 혼합 정밀도(mixed precision)에서도 증강은 float32로 (데이터 준비는 모델 밖의 일)
-    steps = [layers.RandomFlip("horizontal_and_vertical", seed=seed, dtype="float32"),
-             layers.RandomRotation(0.5, fill_mode="reflect", seed=seed, dtype="float32")]  # +-180도
+    steps = []
+    if rotation == "any":  # +-180도, 임의의 각도: 픽셀을 보간(interpolation)하므로 그림이 조금 흐려집니다
+        steps.append(layers.RandomRotation(0.5, fill_mode="reflect", seed=seed, dtype="float32"))
     if elastic > 0:
         steps.append(layers.RandomElasticTransform(factor=1.0, scale=elastic, fill_mode="reflect",
                                                    value_range=(0, 1), seed=seed, dtype="float32"))
-    pipeline = keras.Sequential(steps)
+    pipeline = keras.Sequential(steps) if steps else None
 
     def augment(images, masks):
         channels = images.shape[-1]
         stacked = tf.concat([images, tf.one_hot(tf.cast(masks, tf.int32), num_classes)], axis=-1)
-        stacked = pipeline(stacked, training=True)
+        # 위아래, 좌우 뒤집기를 따로따로 (Keras의 RandomFlip("horizontal_and_vertical")은 둘을 함께 뒤집어, 180도
+        # 회전만 됩니다). right-angles면 대각선 뒤집기(transpose)도 더해 90도 단위 회전까지 8가지, 보간은 없습니다.
+        flips = [lambda t: t[:, ::-1], lambda t: t[:, :, ::-1]]
+        if rotation == "right-angles":
+            flips.append(lambda t: tf.transpose(t, (0, 2, 1, 3)))
+        for i, flip in enumerate(flips):
+            chosen = tf.random.uniform((tf.shape(stacked)[0], 1, 1, 1), seed=seed + i) < 0.5
+            stacked = tf.where(chosen, flip(stacked), stacked)
+        if pipeline is not None:
+            stacked = pipeline(stacked, training=True)
         return stacked[..., :channels], tf.argmax(stacked[..., channels:], axis=-1, output_type=tf.int32)
 
     return augment
@@ -506,7 +520,7 @@ def main(argv=None):
     strategy = runtime.setup(args)  # 장치, 시드, 실행 폴더와 config.json
     if loaded["crops"]:
         steps = SMOKE_STEPS if args.smoke else args.steps_per_epoch
-        augment = augmenter(num_classes, args.elastic, args.seed)
+        augment = augmenter(num_classes, args.elastic, args.seed, args.rotation)
         train_ds = training_pipeline(x_train, y_train, crop, args.batch_size, augment, args.seed)
     else:  # 생성한 장면과 애완동물 사진: 그림 전체로, 증강 없이 (장면은 얼마든지 새로 그릴 수 있습니다)
         steps = math.ceil(len(x_train) / args.batch_size)
@@ -560,8 +574,10 @@ def main(argv=None):
     print(f"Test ({len(x_test)} images, whole, {views} view{'s' * (views > 1)}): pixel accuracy {results['pixel_accuracy']:.4f}, "
           f"mean IoU {results['mean_iou']:.4f} (IoU {per_class})")
     # 기준선(baseline): 모든 픽셀을 학습 데이터에 가장 흔한 클래스라고 답해도 이만큼은 맞습니다
-    commonest = int(np.argmax(np.bincount(y_train.ravel(), minlength=num_classes)))
-    extra = {"test_baseline_pixel_accuracy": float((y_test == commonest).mean())}
+    counts = np.bincount(y_train.ravel(), minlength=num_classes)
+    commonest = int(np.argmax(counts))
+    extra = {"test_baseline_pixel_accuracy": float((y_test == commonest).mean()),
+             **{f"train_share_{metric_name(n)}": float(c / counts.sum()) for n, c in zip(class_names, counts)}}
     print(f"Baseline: calling every pixel {class_names[commonest]!r} (the commonest class in training) scores "
           f"pixel accuracy {extra['test_baseline_pixel_accuracy']:.4f}")
     if dice_class is not None:

@@ -58,3 +58,18 @@ def student_file(path, solution, functions, overrides="", imports=("math",)):
         + overrides
     )
     return path
+
+
+def user_error(main, argv, capsys):
+    """Runs main(argv) in this process for an input the user got wrong and returns the one error line the user
+    would see: a data error's message, or argparse's "error:" line. Fails unless main exits with a non-zero status.
+    (A subprocess shows the same line, after TensorFlow's start-up lines; each script keeps one such test.)"""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    code = exit_info.value.code
+    assert code not in (0, None), f"main exited with status {code!r}"
+    if isinstance(code, str):
+        return code
+    lines = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(lines) == 1, f"expected one error line on stderr, got {lines}"
+    return lines[0]

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.helpers import is_tensorflow_startup_line, load_script
+from tests.helpers import is_tensorflow_startup_line, load_script, user_error
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKPOINT = REPO / "week2" / "mnist_cnn_checkpoint.py"
@@ -219,7 +219,7 @@ SETTINGS = {"epochs": 3, "batch_size": 64, "learning_rate": 0.003, "seed": 42, "
 
 @pytest.mark.parametrize("case", ["nothing_to_resume", "changed_epochs", "fresh_run_over_checkpoint", "finished",
                                   "resume_without_log_dir"])
-def test_resume_user_errors(case, tmp_path):
+def test_resume_user_errors(case, tmp_path, capsys):
     run_dir = tmp_path / "run"
     if case not in ("nothing_to_resume", "resume_without_log_dir"):
         (run_dir / "checkpoints").mkdir(parents=True)
@@ -232,14 +232,21 @@ def test_resume_user_errors(case, tmp_path):
         "finished": ["--resume", "--log-dir", str(run_dir)],
         "resume_without_log_dir": ["--resume"],
     }[case]
-    result = run_script(CHECKPOINT, *args)
-    assert result.returncode != 0
+    message = user_error(load_script(CHECKPOINT).main, args, capsys)
     if case == "changed_epochs":  # argparse's own format: usage line, then the error
-        assert "--epochs 5 differs from the run being resumed (3)" in result.stderr
+        assert "--epochs 5 differs from the run being resumed (3)" in message
     elif case == "resume_without_log_dir":
-        assert "--resume needs --log-dir" in result.stderr
+        assert "--resume needs --log-dir" in message
     else:
-        assert str(run_dir) in one_line(result.stderr)
+        assert message.startswith("error:") and str(run_dir) in message
+        assert {"nothing_to_resume": "nothing to resume", "fresh_run_over_checkpoint": "already holds a run",
+                "finished": "has finished all its epochs"}[case] in message
+
+
+def test_resume_user_error_as_a_user_sees_it(tmp_path):
+    """The same error from a real `python week2/mnist_cnn_checkpoint.py --resume` run: one line, no traceback."""
+    result = run_script(CHECKPOINT, "--resume", "--log-dir", str(tmp_path / "run"))
+    assert result.returncode != 0 and str(tmp_path / "run") in one_line(result.stderr)
 
 
 def test_exports_load_and_predict(full_run):
@@ -333,7 +340,7 @@ def one_line(stderr):
 
 
 @pytest.mark.parametrize("case", ["not_an_image", "empty_image", "missing_image", "missing_model", "model_not_a_model"])
-def test_predict_digit_user_errors_are_one_line(case, tmp_path, full_run):
+def test_predict_digit_user_errors_are_one_line(case, tmp_path, full_run, capsys):
     image, model = draw_seven(tmp_path / "seven.png"), full_run[0] / "model.keras"
     text_file, empty = tmp_path / "notes.txt", tmp_path / "empty.png"
     text_file.write_text("not a picture\n")
@@ -345,10 +352,19 @@ def test_predict_digit_user_errors_are_one_line(case, tmp_path, full_run):
         "missing_model": [str(image), "--model", str(tmp_path / "nope" / "model.keras")],
         "model_not_a_model": [str(image), "--model", str(text_file)],
     }[case]
-    result = run_script(PREDICT, *args, "--log-dir", str(tmp_path / "run"))
-    assert result.returncode != 0
-    message = one_line(result.stderr)
+    message = user_error(load_script(PREDICT).main, [*args, "--log-dir", str(tmp_path / "run")], capsys)
+    assert message.startswith("error:") and "\n" not in message
     assert str(tmp_path) in message, "the message should name the file"
     if case == "empty_image":
         assert "the file is empty" in message
     assert not (tmp_path / "run").exists(), "a user error should leave no run folder behind"
+
+
+def test_predict_digit_user_error_as_a_user_sees_it(tmp_path):
+    """A real `python week2/predict_digit.py seven.png --model nope/model.keras` run: one line naming the missing
+    model, no traceback, no run folder."""
+    missing = tmp_path / "nope" / "model.keras"
+    result = run_script(PREDICT, str(draw_seven(tmp_path / "seven.png")), "--model", str(missing),
+                        "--log-dir", str(tmp_path / "run"))
+    assert result.returncode != 0 and str(missing) in one_line(result.stderr)
+    assert not (tmp_path / "run").exists()

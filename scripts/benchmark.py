@@ -83,6 +83,8 @@ NOTE_METRICS = {  # metric key -> how the notes column names it
     "test_mean_iou": "mean IoU",
     "test_dice": "membrane Dice",
     "best_epoch": "epoch chosen on validation",
+    "val_pixel_accuracy": "its validation pixel accuracy",
+    "test_baseline_pixel_accuracy": "commonest-class baseline",
 }
 
 

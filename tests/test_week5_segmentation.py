@@ -166,7 +166,7 @@ def test_final_fit_trains_on_training_and_validation_images_never_test(seg, tmp_
 
     monkeypatch.setattr(seg, "training_pipeline", recording)
     folder = tmp_path / "run"
-    metrics = seg.main(["--data-dir", str(membranes), "--smoke", "--final-fit", "--epochs", "2",
+    metrics = seg.main(["--data-dir", str(membranes), "--smoke", "--final-fit", "--epochs", "2", "--views", "1",
                         "--log-dir", str(folder)])
     loaded = seg.load_data(parsed(seg, "--data-dir", str(membranes), "--smoke"), "membranes")
     trained = {image.tobytes() for image in seen["images"]}

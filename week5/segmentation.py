@@ -12,8 +12,8 @@ Run:    python week5/segmentation.py                      (ISBI 2012 membranes, 
         python week5/segmentation.py --dataset synthetic  (shapes on textures: every pixel is a class; a few minutes)
         python week5/segmentation.py --dataset pets       (Oxford-IIIT Pet trimaps through tensorflow-datasets)
         python week5/segmentation.py --network fcn8       (an FCN-8s instead of the U-Net)
-        python week5/segmentation.py --final-fit --epochs 22   (train on training + validation images, for the
-                                                          epochs an earlier run chose on validation)
+        python week5/segmentation.py --final-fit          (the same epochs on training + validation images; the
+                                                          last epoch is kept: settings chosen on validation first)
         python week5/segmentation.py --predict photo.png --model runs/segmentation/<run>   (colour overlay of a picture)
 Smoke:  python week5/segmentation.py --smoke
 Expect: every epoch prints the loss, pixel accuracy and mean IoU on the training crops and on the validation
@@ -66,8 +66,8 @@ PARSER.add_argument("--views", type=int, choices=(1, 8), default=8,
                     help="test-time augmentation: average the prediction over 8 flipped and rotated copies, or 1; "
                          "only where training flipped and rotated too (membranes, folders) (default: %(default)s)")
 PARSER.add_argument("--final-fit", action="store_true",
-                    help="train on the training and validation images together, for --epochs chosen on validation "
-                         "by an earlier run, and keep the last epoch (no validation, no choosing)")
+                    help="train on the training and validation images together with settings (--epochs ...) already "
+                         "chosen on validation by an earlier run, and keep the last epoch (no validation, no choosing)")
 PARSER.add_argument("--label-values", default=None,
                     help="comma-separated mask pixel value of each class, e.g. 0,255 or 0,1,2,4 "
                          "(default: the membranes' 0,255; for a folder, the values its masks hold)")
@@ -218,7 +218,7 @@ def load_data(args, dataset):
 
 
 # 2. 증강 / Augmentation applied identically to a picture and its mask
-def augmenter(num_classes, elastic, seed, rotation="any"):
+def augmenter(num_classes, elastic, seed, rotation="right-angles"):
     """Flips, rotations (by any angle, or by right angles only) and optionally an elastic deformation as in the
     U-Net paper.
 
@@ -551,7 +551,7 @@ def main(argv=None):
                         callbacks=callbacks)
     seconds = timer.seconds()
     if args.final_fit:
-        best_epoch, best_val_iou, best_val_accuracy = args.epochs - 1, None, None
+        best_epoch, best_val_iou, best_val_accuracy = None, None, None  # 고른 에포크가 없습니다
         print(f"Kept the last epoch ({args.epochs}); training took {seconds:.0f} s")
     else:
         model.load_weights(best)
@@ -599,7 +599,8 @@ def main(argv=None):
     return tb.write_metrics(
         args.log_dir, test_pixel_accuracy=results["pixel_accuracy"], test_mean_iou=results["mean_iou"],
         **{f"test_iou_{metric_name(n)}": results[f"iou_{metric_name(n)}"] for n in class_names}, **extra,
-        val_mean_iou=best_val_iou, val_pixel_accuracy=best_val_accuracy, best_epoch=best_epoch + 1, train_seconds=round(seconds, 2),
+        val_mean_iou=best_val_iou, val_pixel_accuracy=best_val_accuracy,
+        best_epoch=None if best_epoch is None else best_epoch + 1, train_seconds=round(seconds, 2),
         epochs=args.epochs, base_filters=base, views=views, dataset=dataset, network=args.network,
     )
 

@@ -22,10 +22,23 @@ def splits(vqa):
 
 @pytest.fixture(scope="module")
 def run(vqa, tmp_path_factory):
-    """A --smoke run through main(), as a user runs it: a few training steps of both models on tiny data."""
+    """A --smoke run through main(), as a user runs it: a few training steps of both models on tiny data.
+    Records every evaluate() call as (model name, split, blind) in EVALUATIONS."""
     folder = tmp_path_factory.mktemp("visual_qa") / "run"
-    metrics = vqa.main(["--smoke", "--units", "32", "--log-dir", str(folder)])
+    real = vqa.evaluate
+    EVALUATIONS.clear()
+
+    def counted(model, split, *args, **kwargs):
+        EVALUATIONS.append((model.name, id(split), kwargs.get("blind", False)))
+        return real(model, split, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(vqa, "evaluate", counted)
+        metrics = vqa.main(["--smoke", "--units", "32", "--log-dir", str(folder)])
     return folder, metrics
+
+
+EVALUATIONS = []
 
 
 def test_splits_have_the_asked_sizes_and_new_validation_scenes(vqa, splits):
@@ -179,17 +192,9 @@ def test_bad_sizes_stop_before_the_run_starts(vqa, tmp_path, flags_, message):
     assert not (tmp_path / "run").exists()  # no half-made run folder
 
 
-def test_each_model_evaluates_each_test_split_once(vqa, tmp_path, monkeypatch):
+def test_each_model_evaluates_each_test_split_once(run):
     """The course's rule: choose on validation, touch each test set once per model, at the end."""
-    calls = []
-    real = vqa.evaluate
-
-    def counted(model, split, *args, **kwargs):
-        calls.append((model.name, id(split), kwargs.get("blind", False)))
-        return real(model, split, *args, **kwargs)
-
-    monkeypatch.setattr(vqa, "evaluate", counted)
-    vqa.main(["--smoke", "--units", "16", "--log-dir", str(tmp_path / "run")])
+    calls = EVALUATIONS
     assert len(calls) == 4 and len(set(calls)) == 4  # (VQA, blind) x (test, compositional), no repeats
     assert sorted(blind for _, _, blind in calls) == [False, False, True, True]
 

@@ -536,10 +536,9 @@ def main(argv=None):
     model.summary()
 
     best = args.log_dir / "best.weights.h5"
+    preview = (None, None) if args.final_fit else (x_val[0], y_val[0])  # 최종 학습에는 검증 그림이 없습니다
     callbacks = [
-        # TensorBoard보다 먼저: logs에 Dice를 더합니다 (최종 학습에는 검증 그림이 없어 미리보기도 없습니다)
-        DiceAndPreview(dice_class, None if args.final_fit else x_val[0], None if args.final_fit else y_val[0], tile,
-                       args.log_dir),
+        DiceAndPreview(dice_class, *preview, tile, args.log_dir),  # TensorBoard보다 먼저: logs에 Dice를 더합니다
         tb.tensorboard_callback(args.log_dir), tb.StopOnNaN(args.log_dir),
     ]
     if not args.final_fit:
@@ -565,7 +564,7 @@ def main(argv=None):
     # 평가 / Evaluate on the test images, once, each predicted whole
     x_test, y_test, test_names = sets["test"]
     # 뒤집고 돌린 사본은 학습 때 뒤집고 돌려 본 모델에게만 같은 질문입니다: 위를 가리키는 삼각형만 본 모델에게
-    # 거꾸로 된 삼각형은 처음 보는 모양입니다 (합성 장면에서 8방향이면 삼각형 IoU가 0.97에서 0.01로 떨어졌습니다)
+    # 거꾸로 된 삼각형은 처음 보는 모양입니다 (합성 장면에서 8방향으로 예측하면 삼각형을 다른 도형으로 읽습니다)
     views = args.views if loaded["crops"] else 1
     predictions = predict_views(model, x_test, tile, views).argmax(-1)
     test_metrics = segmentation_metrics(class_names)

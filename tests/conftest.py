@@ -40,8 +40,11 @@ def float32_after_each_test():
 @pytest.fixture(scope="module", autouse=True)
 def fresh_keras_state_per_module():
     """Frees each module's models and traced functions when the module ends: without it, Keras's global state and
-    Python's garbage collector carry every earlier model along, and late modules build models 2-3x slower."""
+    Python's garbage collector carry every earlier model along, and late modules build models 2-3x slower.
+    What survives (TensorFlow, Keras, the session's fixtures) is then frozen: the garbage collector stops walking
+    those hundreds of thousands of objects in every later collection."""
     yield
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session()
     gc.collect()
+    gc.freeze()

@@ -109,6 +109,24 @@ def test_right_angle_augmentation_gives_exact_flipped_and_turned_copies(seg):
     assert len(used) >= 5  # 16 draws from the 8 views: turns, not only flips
 
 
+@pytest.mark.parametrize("rotation, elastic", [("right-angles", 0.0), ("any", 0.5)])
+def test_the_same_seed_gives_the_same_training_batches(seg, rotation, elastic):
+    import keras
+
+    rng = np.random.default_rng(2)
+    images = rng.random((6, 64, 64, 1)).astype("float32")
+    masks = rng.integers(0, 2, (6, 64, 64)).astype("uint8")
+
+    def batches(seed):
+        keras.utils.set_random_seed(seed)  # what the script does with --seed
+        ds = seg.training_pipeline(images, masks, 32, 2, seg.augmenter(2, elastic, seed, rotation), seed)
+        return np.stack([np.asarray(x) for x, _ in ds.take(12)])
+
+    first = batches(7)
+    np.testing.assert_array_equal(batches(7), first)  # parallel maps drew in a different order on every run
+    assert not np.array_equal(batches(8), first)
+
+
 # --- Networks ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("network", ["unet", "fcn8"])

@@ -45,12 +45,12 @@ PARSER.add_argument("--dataset", choices=("auto", "membranes", "synthetic", "pet
                     help="auto: the ISBI membranes, or the folder --data-dir names (default: %(default)s)")
 PARSER.add_argument("--epochs", type=int, default=None,
                     help="passes of training; an epoch on the membranes is --steps-per-epoch batches of random crops "
-                         "(default: 25 membranes and folders, 5 synthetic, 15 pets)")
+                         "(default: 40 membranes and folders, 5 synthetic, 15 pets)")
 PARSER.add_argument("--batch-size", type=int, default=None,
                     help="crops or images per gradient step (default: 4 membranes and folders, 16 otherwise)")
 PARSER.add_argument("--network", choices=("unet", "fcn8"), default="unet", help="the architecture (default: %(default)s)")
 PARSER.add_argument("--base-filters", type=int, default=None,
-                    help="filters of the first level; each level down doubles them (default: 32; 16 synthetic)")
+                    help="filters of the first level; each level down doubles them (default: 16; 32 pets)")
 PARSER.add_argument("--crop", type=int, default=256,
                     help="side of the random training crops and of the prediction tiles, a multiple of 32 "
                          "(default: %(default)s; synthetic and pets train on whole images)")
@@ -95,7 +95,7 @@ MEMBRANE_FILES = {f"{i}" for i in range(30)}
 PET_NAMES = ("pet", "outline", "background")  # tfds 트라이맵(trimap) 1, 2, 3 -> 0, 1, 2
 TEST_SHARE, VALIDATION_SHARE = 0.2, 0.1  # 폴더: 마지막 20%는 테스트, 그 앞 10%는 검증 (막: 24-29, 21-23)
 DEFAULTS = {  # 데이터마다의 기본값: (에포크, 배치 크기, 첫 단계의 필터 수)
-    "membranes": (25, 4, 32), "folder": (25, 4, 32), "synthetic": (5, 16, 16), "pets": (15, 16, 32),
+    "membranes": (40, 4, 16), "folder": (40, 4, 16), "synthetic": (5, 16, 16), "pets": (15, 16, 32),
 }
 SMOKE_FILTERS, SMOKE_CROP, SMOKE_STEPS, SMOKE_SYNTHETIC, SMOKE_PETS = 8, 64, 3, 64, 32
 OVERLAP = 4  # 타일의 1/4을 이웃 타일과 겹칩니다

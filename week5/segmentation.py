@@ -263,7 +263,7 @@ def training_pipeline(images, masks, crop, batch_size, augment, seed):
     channels = images.shape[-1]
     pairs = np.concatenate([images, masks[..., None].astype("float32")], axis=-1)
     ds = tf.data.Dataset.from_tensor_slices(pairs).repeat().shuffle(len(pairs), seed=seed)
-    ds = ds.map(lambda p: tf.image.random_crop(p, (crop, crop, channels + 1), seed=seed))
+    ds = ds.map(lambda p: tf.image.random_crop(p, (crop, crop, channels + 1)))  # 시드는 --seed(전역 시드)에서
     ds = ds.batch(batch_size).map(lambda p: (p[..., :channels], p[..., channels]))
     if augment is not None:
         ds = ds.map(augment)

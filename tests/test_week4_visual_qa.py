@@ -20,6 +20,9 @@ def splits(vqa):
     return vqa.load_data(seed=3, smoke=True)
 
 
+EVALUATIONS = []  # the run fixture's evaluate() calls: (model name, split, blind)
+
+
 @pytest.fixture(scope="module")
 def run(vqa, tmp_path_factory):
     """A --smoke run through main(), as a user runs it: a few training steps of both models on tiny data.
@@ -36,9 +39,6 @@ def run(vqa, tmp_path_factory):
         mp.setattr(vqa, "evaluate", counted)
         metrics = vqa.main(["--smoke", "--units", "32", "--log-dir", str(folder)])
     return folder, metrics
-
-
-EVALUATIONS = []
 
 
 def test_splits_have_the_asked_sizes_and_new_validation_scenes(vqa, splits):

@@ -21,8 +21,8 @@ Expect: every epoch prints the loss, pixel accuracy and mean IoU on the training
         At the end the model chosen on validation predicts each held-out test image whole (overlapping
         tiles) and prints pixel accuracy, mean IoU, IoU per class and Dice. The run folder gets
         predictions.png (image | true mask | prediction | errors in red), history.png, model.keras and classes.json.
-        Measured (README table, 2-core CPU): on the membranes test pixel accuracy 0.924, mean IoU 0.794,
-        membrane Dice 0.809 after 1,109 s of training (40 epochs, the epoch chosen on validation: 28);
+        Measured (README table, 2-core CPU): on the membranes test pixel accuracy 0.925, mean IoU 0.795,
+        membrane Dice 0.809 after 1,028 s of training (40 epochs, the epoch chosen on validation: 34);
         with --dataset synthetic test pixel accuracy 0.994, mean IoU 0.955 after 200 s of training.
 
 Your own data (BraTS and others): put each picture in DIR/image/ and its mask, a PNG with the same file
